@@ -1,0 +1,35 @@
+// The pure-TypeScript backend: the shared validation in front of the ts kernels.
+import { validators, validateProgram, KERNEL_NAMES } from './validate';
+import { tsKernels } from './ts';
+import type { Backend, Kernels, Op } from './types';
+
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export function createTsBackend(): Backend {
+  const backend: Record<string, unknown> = {
+    name: 'ts',
+    async run(program: readonly Op[]): Promise<void> {
+      validateProgram(program);
+      // Let timers and I/O run before this step's work; the kernels then run on this thread.
+      await yieldToLoop();
+      for (const op of program) {
+        (tsKernels[op[0] as keyof Kernels] as (...args: unknown[]) => unknown)(...op.slice(1));
+      }
+    },
+    getNumThreads: () => 1,
+    setNumThreads: (n: number) => {
+      if (!Number.isInteger(n) || n < 1 || n > 1024) throw new RangeError(`setNumThreads: n must be an integer in [1, 1024], got ${n}`);
+    },
+  };
+  for (const name of KERNEL_NAMES) {
+    const validate = validators[name] as (...args: unknown[]) => void;
+    const kernel = tsKernels[name] as (...args: unknown[]) => unknown;
+    backend[name] = (...args: unknown[]) => {
+      validate(...args);
+      return kernel(...args);
+    };
+  }
+  return backend as unknown as Backend;
+}

@@ -1,0 +1,335 @@
+#include "addon/args.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+namespace nrnn::addon {
+
+namespace {
+
+std::string numberText(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  if (v == 0 && std::signbit(v)) return "-0";
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+
+const char* typedArrayName(napi_typedarray_type t) {
+  switch (t) {
+    case napi_int8_array: return "Int8Array";
+    case napi_uint8_array: return "Uint8Array";
+    case napi_uint8_clamped_array: return "Uint8ClampedArray";
+    case napi_int16_array: return "Int16Array";
+    case napi_uint16_array: return "Uint16Array";
+    case napi_int32_array: return "Int32Array";
+    case napi_uint32_array: return "Uint32Array";
+    case napi_float32_array: return "Float32Array";
+    case napi_float64_array: return "Float64Array";
+    case napi_bigint64_array: return "BigInt64Array";
+    case napi_biguint64_array: return "BigUint64Array";
+    default: return "TypedArray";
+  }
+}
+
+}  // namespace
+
+std::size_t elementSize(DType t) { return t == DType::F32 ? 4 : 8; }
+
+Args::Args(napi_env env, const char* fn, const napi_value* argv, std::size_t argc,
+           std::size_t expected, bool keepAlive)
+    : env_(env), fn_(fn), argv_(argv), argc_(argc), keepAlive_(keepAlive) {
+  if (argc != expected) {
+    typeError(std::string(fn) + ": expected " + std::to_string(expected) +
+              " arguments, got " + std::to_string(argc));
+  }
+}
+
+Args::~Args() {
+  for (napi_ref r : refs_) napi_delete_reference(env_, r);
+}
+
+void Args::typeError(const std::string& message) const {
+  throw Napi::TypeError::New(env_, message);
+}
+
+void Args::rangeError(const std::string& message) const {
+  throw Napi::RangeError::New(env_, message);
+}
+
+std::string Args::describe(napi_value v) const {
+  napi_valuetype t;
+  if (napi_typeof(env_, v, &t) != napi_ok) return "an unknown value";
+  switch (t) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: {
+      bool b = false;
+      napi_get_value_bool(env_, v, &b);
+      return b ? "true" : "false";
+    }
+    case napi_number: {
+      double d = 0;
+      napi_get_value_double(env_, v, &d);
+      return numberText(d);
+    }
+    case napi_string: {
+      char buf[40];
+      std::size_t len = 0;
+      napi_get_value_string_utf8(env_, v, buf, sizeof buf, &len);
+      return std::string("the string '") + buf + (len >= sizeof buf - 1 ? "...'" : "'");
+    }
+    case napi_bigint: return "a bigint";
+    case napi_symbol: return "a symbol";
+    case napi_function: return "a function";
+    case napi_external: return "an external";
+    case napi_object: {
+      bool is = false;
+      if (napi_is_typedarray(env_, v, &is) == napi_ok && is) {
+        napi_typedarray_type tt;
+        std::size_t len = 0;
+        napi_get_typedarray_info(env_, v, &tt, &len, nullptr, nullptr, nullptr);
+        return std::string("a ") + typedArrayName(tt) + " of length " + std::to_string(len);
+      }
+      if (napi_is_array(env_, v, &is) == napi_ok && is) return "an Array";
+      return "an object";
+    }
+    default: return "a value of another type";
+  }
+}
+
+index_t Args::dim(std::size_t i, const char* name) {
+  double d = number(i, name);
+  if (d < 0 || d != std::floor(d) || d > double(kMaxDim)) {
+    rangeError(std::string(fn_) + ": " + name + " must be an integer in [0, " +
+               std::to_string(kMaxDim) + "], got " + numberText(d));
+  }
+  return index_t(d);
+}
+
+index_t Args::offset(std::size_t i, const char* name) {
+  double d = number(i, name);
+  if (d < 0 || d != std::floor(d) || d > double(kMaxIndex)) {
+    rangeError(std::string(fn_) + ": " + name + " must be a non-negative integer, got " +
+               numberText(d));
+  }
+  return index_t(d);
+}
+
+double Args::number(std::size_t i, const char* name) {
+  napi_valuetype t;
+  napi_typeof(env_, arg(i), &t);
+  if (t != napi_number) {
+    typeError(std::string(fn_) + ": " + name + " must be a number, got " + describe(arg(i)));
+  }
+  double d = 0;
+  napi_get_value_double(env_, arg(i), &d);
+  if (!std::isfinite(d)) {
+    rangeError(std::string(fn_) + ": " + name + " must be a finite number, got " +
+               numberText(d));
+  }
+  return d;
+}
+
+bool Args::boolean(std::size_t i, const char* name) {
+  napi_valuetype t;
+  napi_typeof(env_, arg(i), &t);
+  if (t != napi_boolean) {
+    typeError(std::string(fn_) + ": " + name + " must be a boolean, got " + describe(arg(i)));
+  }
+  bool b = false;
+  napi_get_value_bool(env_, arg(i), &b);
+  return b;
+}
+
+Activation Args::activation(std::size_t i, const char* name) {
+  napi_valuetype t;
+  napi_typeof(env_, arg(i), &t);
+  if (t == napi_string) {
+    char buf[16];
+    std::size_t len = 0;
+    napi_get_value_string_utf8(env_, arg(i), buf, sizeof buf, &len);
+    if (len < sizeof buf - 1) {
+      if (std::strcmp(buf, "tanh") == 0) return Activation::Tanh;
+      if (std::strcmp(buf, "relu") == 0) return Activation::Relu;
+      if (std::strcmp(buf, "sigmoid") == 0) return Activation::Sigmoid;
+    }
+  }
+  typeError(std::string(fn_) + ": " + name +
+            " must be 'tanh', 'relu' or 'sigmoid', got " + describe(arg(i)));
+}
+
+void Args::keep(napi_value v) {
+  if (!keepAlive_) return;
+  napi_ref r;
+  if (napi_create_reference(env_, v, 1, &r) != napi_ok) {
+    rangeError(std::string(fn_) + ": could not hold a reference to an array");
+  }
+  refs_.push_back(r);
+}
+
+ArrayArg Args::floats(std::size_t i, const char* name, bool nullable) {
+  ArrayArg out;
+  out.name = name;
+  napi_value v = arg(i);
+  napi_valuetype vt;
+  napi_typeof(env_, v, &vt);
+  if (nullable && (vt == napi_null || vt == napi_undefined)) return out;
+  bool isTyped = false;
+  napi_is_typedarray(env_, v, &isTyped);
+  napi_typedarray_type tt = napi_int8_array;
+  napi_value buffer = nullptr;
+  if (isTyped) {
+    napi_get_typedarray_info(env_, v, &tt, &out.length, &out.data, &buffer, nullptr);
+  }
+  if (!isTyped || (tt != napi_float32_array && tt != napi_float64_array)) {
+    typeError(std::string(fn_) + ": " + name + " must be a Float32Array or Float64Array" +
+              (nullable ? " or null" : "") + ", got " + describe(v));
+  }
+  bool detached = false;
+  if (out.length == 0 && buffer != nullptr &&
+      napi_is_detached_arraybuffer(env_, buffer, &detached) == napi_ok && detached) {
+    typeError(std::string(fn_) + ": " + name + " is backed by a detached ArrayBuffer");
+  }
+  out.dtype = tt == napi_float32_array ? DType::F32 : DType::F64;
+  out.present = true;
+  keep(v);
+  return out;
+}
+
+ArrayArg Args::int32s(std::size_t i, const char* name) {
+  ArrayArg out;
+  out.name = name;
+  napi_value v = arg(i);
+  bool isTyped = false;
+  napi_is_typedarray(env_, v, &isTyped);
+  napi_typedarray_type tt = napi_int8_array;
+  napi_value buffer = nullptr;
+  if (isTyped) napi_get_typedarray_info(env_, v, &tt, &out.length, &out.data, &buffer, nullptr);
+  if (!isTyped || tt != napi_int32_array) {
+    typeError(std::string(fn_) + ": " + name + " must be an Int32Array, got " + describe(v));
+  }
+  bool detached = false;
+  if (out.length == 0 && buffer != nullptr &&
+      napi_is_detached_arraybuffer(env_, buffer, &detached) == napi_ok && detached) {
+    typeError(std::string(fn_) + ": " + name + " is backed by a detached ArrayBuffer");
+  }
+  out.present = true;
+  keep(v);
+  return out;
+}
+
+ArrayArg Args::float64s(std::size_t i, const char* name) {
+  ArrayArg out = floats(i, name);
+  if (out.dtype != DType::F64) {
+    typeError(std::string(fn_) + ": " + name + " must be a Float64Array, got " +
+              describe(arg(i)));
+  }
+  return out;
+}
+
+ArrayArg Args::floatsOrIds(std::size_t i, const char* name, bool* isIds) {
+  napi_value v = arg(i);
+  bool isTyped = false;
+  napi_is_typedarray(env_, v, &isTyped);
+  napi_typedarray_type tt = napi_int8_array;
+  if (isTyped) napi_get_typedarray_info(env_, v, &tt, nullptr, nullptr, nullptr, nullptr);
+  if (isTyped && tt == napi_int32_array) {
+    *isIds = true;
+    return int32s(i, name);
+  }
+  if (!isTyped || (tt != napi_float32_array && tt != napi_float64_array)) {
+    typeError(std::string(fn_) + ": " + name +
+              " must be a Float32Array, Float64Array or Int32Array (token ids), got " +
+              describe(v));
+  }
+  *isIds = false;
+  return floats(i, name);
+}
+
+index_t Args::ld(std::size_t i, const char* name, index_t width, const char* widthName) {
+  index_t v = offset(i, name);
+  index_t least = width > 1 ? width : 1;
+  if (v < least) {
+    rangeError(std::string(fn_) + ": " + name + " must be >= " + std::to_string(least) +
+               " (" + widthName + "), got " + std::to_string(v));
+  }
+  return v;
+}
+
+void Args::sameDType(const ArrayArg& a, const ArrayArg& b) {
+  if (a.present && b.present && a.dtype != b.dtype) {
+    typeError(std::string(fn_) + ": " + b.name + " must be a " +
+              (a.dtype == DType::F32 ? "Float32Array" : "Float64Array") + " like " + a.name +
+              ", got a " + (b.dtype == DType::F32 ? "Float32Array" : "Float64Array"));
+  }
+}
+
+index_t Args::product(index_t a, index_t b, const char* what) {
+  index_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r) || r > kMaxIndex) {
+    rangeError(std::string(fn_) + ": the size of " + what + " overflows (" +
+               std::to_string(a) + " x " + std::to_string(b) + ")");
+  }
+  return r;
+}
+
+index_t Args::span(index_t rows, index_t cols, index_t ld, const char* what) {
+  if (rows == 0 || cols == 0) return 0;
+  index_t r = product(rows - 1, ld, what);
+  if (__builtin_add_overflow(r, cols, &r) || r > kMaxIndex) {
+    rangeError(std::string(fn_) + ": the size of " + what + " overflows");
+  }
+  return r;
+}
+
+void Args::matrixFits(const ArrayArg& a, index_t off, index_t rows, index_t cols, index_t ld) {
+  const index_t need = span(rows, cols, ld, a.name);
+  if (need == 0) return;
+  if (off > kMaxIndex - need || std::size_t(off + need) > a.length) {
+    rangeError(std::string(fn_) + ": " + a.name + " is too short for a " +
+               std::to_string(rows) + "x" + std::to_string(cols) + " view with ld " +
+               std::to_string(ld) + " at offset " + std::to_string(off) + ": needs " +
+               std::to_string(off) + " + " + std::to_string(need) + " elements, has " +
+               std::to_string(a.length));
+  }
+}
+
+void Args::vectorFits(const ArrayArg& a, index_t off, index_t n) {
+  if (n == 0) return;
+  if (off > kMaxIndex - n || std::size_t(off + n) > a.length) {
+    rangeError(std::string(fn_) + ": " + a.name + " is too short: needs " +
+               std::to_string(off) + " + " + std::to_string(n) + " elements, has " +
+               std::to_string(a.length));
+  }
+}
+
+void Args::noOverlap(const ArrayArg& out, index_t offOut, index_t spanOut, const ArrayArg& in,
+                     index_t offIn, index_t spanIn, bool allowSame) {
+  if (!out.present || !in.present || spanOut == 0 || spanIn == 0) return;
+  const auto* o0 = static_cast<const unsigned char*>(out.data) + offOut * elementSize(out.dtype);
+  const auto* o1 = o0 + spanOut * elementSize(out.dtype);
+  const auto* i0 = static_cast<const unsigned char*>(in.data) + offIn * elementSize(in.dtype);
+  const auto* i1 = i0 + spanIn * elementSize(in.dtype);
+  if (o0 >= i1 || i0 >= o1) return;
+  if (allowSame && o0 == i0 && o1 == i1) return;
+  rangeError(std::string(fn_) + ": " + out.name + " overlaps " + in.name +
+             (allowSame ? " (only the very same view is allowed)" : " (not allowed)"));
+}
+
+void Args::idsInRange(const ArrayArg& ids, index_t off, index_t n, std::int32_t lo,
+                      std::int32_t hi, const char* what) {
+  const std::int32_t* p = static_cast<const std::int32_t*>(ids.data) + off;
+  for (index_t j = 0; j < n; ++j) {
+    if (p[j] < lo || p[j] >= hi) {
+      rangeError(std::string(fn_) + ": " + ids.name + "[" + std::to_string(off + j) +
+                 "] must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + ") (" +
+                 what + "), got " + std::to_string(p[j]));
+    }
+  }
+}
+
+}  // namespace nrnn::addon

@@ -1,0 +1,96 @@
+// The addon's entry: registers the kernels (sync, one per op), the async program runner and
+// the runtime controls. Each feature lives in its own file.
+#include <napi.h>
+
+#include <string>
+#include <utility>
+
+#include "addon/args.h"
+#include "addon/async.h"
+#include "addon/ops.h"
+#include "kernels/runtime.h"
+
+namespace nrnn::addon {
+
+namespace {
+
+// A sync kernel call: check, run, return its scalar result when it has one.
+template <std::size_t Index>
+Napi::Value CallOp(const Napi::CallbackInfo& info) {
+  std::size_t count = 0;
+  const OpSpec& spec = opTable(&count)[Index];
+  napi_value argv[32];
+  // Args rejects a count other than spec.argc (at most 27) before it reads any argument.
+  const std::size_t argc = info.Length();
+  for (std::size_t i = 0; i < argc && i < 32; ++i) argv[i] = info[i];
+  Args args(info.Env(), spec.name, argv, argc, spec.argc, false);
+  const double result = spec.parse(args)();
+  if (spec.returnsNumber) return Napi::Number::New(info.Env(), result);
+  return info.Env().Undefined();
+}
+
+template <std::size_t... I>
+void RegisterOps(Napi::Env env, Napi::Object exports, std::index_sequence<I...>) {
+  std::size_t count = 0;
+  const OpSpec* table = opTable(&count);
+  (void)count;
+  (exports.Set(table[I].name, Napi::Function::New(env, CallOp<I>, table[I].name)), ...);
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), num_threads());
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  napi_value argv[1] = {info.Length() > 0 ? napi_value(info[0]) : nullptr};
+  Args args(info.Env(), "setNumThreads", argv, info.Length(), 1, false);
+  const index_t n = args.dim(0, "n");
+  if (n < 1 || n > 1024) args.rangeError("setNumThreads: n must be an integer in [1, 1024], got " + std::to_string(n));
+  set_num_threads(int(n));
+  return info.Env().Undefined();
+}
+
+Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("detected", isa_name(detected_isa()));
+  o.Set("active", isa_name(active_isa()));
+  o.Set("threads", num_threads());
+  return o;
+}
+
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString()) {
+    throw Napi::TypeError::New(env, "setIsa: isa must be 'generic', 'avx2' or 'avx512'");
+  }
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  Isa isa;
+  if (name == "generic") isa = Isa::Generic;
+  else if (name == "avx2") isa = Isa::Avx2;
+  else if (name == "avx512") isa = Isa::Avx512;
+  else throw Napi::TypeError::New(env, "setIsa: isa must be 'generic', 'avx2' or 'avx512', got '" + name.substr(0, 40) + "'");
+  return Napi::Boolean::New(env, set_isa(isa));
+}
+
+Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  RegisterOps(env, exports, std::make_index_sequence<kOpCount>{});
+  exports.Set("run", Napi::Function::New(env, RunProgram, "run"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return exports;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) { return InitAll(env, exports); }
+
+}  // namespace nrnn::addon
+
+static Napi::Object InitNativeRnn(Napi::Env env, Napi::Object exports) {
+  return nrnn::addon::Init(env, exports);
+}
+
+NODE_API_MODULE(native_rnn, InitNativeRnn)
