@@ -1,0 +1,102 @@
+// Whole-sequence RNN forward and backward: c_t = f(Wc c_{t-1} + Wx x_t + b).
+//
+// Layout (DESIGN.md §1): H = [c0 | C_1 ... C_T] is (n_c, (T+1)·m) row-major, so C_prev =
+// H[:, 0:T·m] and C = H[:, m:(T+1)·m] are overlapping column ranges with ld (T+1)·m, and
+// every product over time is one gemm (the seed's eq. 8 applied to the whole sequence).
+// Only the Wc·c_{t-1} products are sequential. Neither function allocates.
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace nrnn {
+
+// Wx is (n_c, n_x), Wc is (n_c, n_c), b is (n_c); X is (n_x, T·m) or ids is (T·m);
+// H is (n_c, (T+1)·m) with c0 in H[:, 0:m] on entry.
+template <typename T>
+void rnn_forward(Activation act, index_t n_x, index_t n_c, index_t steps, index_t m,
+                 const T* X, const std::int32_t* ids, const T* Wx, const T* Wc, const T* b,
+                 T* H) {
+  if (steps <= 0 || m <= 0 || n_c <= 0) return;
+  const index_t Tm = steps * m;        // columns of X, U, dC
+  const index_t ldh = (steps + 1) * m;  // ld of H
+  T* U = H + m;                         // U_1..U_T, overwritten in place by C_1..C_T
+
+  // U = Wx·X over all T·m columns at once (beta = 0: H[:, m:] may hold anything),
+  // or U = Wx·onehot(ids) as a column gather.
+  if (ids != nullptr) {
+    gather_columns(n_c, Tm, Wx, n_x, ids, U, ldh, false);
+  } else if (X != nullptr) {
+    gemm(false, false, n_c, Tm, n_x, T(1), Wx, n_x, X, Tm, T(0), U, ldh);
+  } else {
+    // Not a valid call (exactly one input is required); zero input keeps it harmless.
+    for (index_t i = 0; i < n_c; ++i) fill(Tm, T(0), U + i * ldh);
+  }
+  // U += b (broadcast over columns)
+  add_bias(n_c, Tm, b, U, ldh);
+
+  // t = 1..T: U_t += Wc·C_{t-1};  C_t = f(U_t) in place.
+  for (index_t t = 1; t <= steps; ++t) {
+    const T* C_prev = H + (t - 1) * m;
+    T* U_t = H + t * m;
+    gemm(false, false, n_c, m, n_c, T(1), Wc, n_c, C_prev, ldh, T(1), U_t, ldh);
+    activation_forward(act, n_c, m, U_t, ldh, U_t, ldh);
+  }
+}
+
+// dC, dU are (n_c, T·m) with ld T·m; dU may be exactly dC. All gradients accumulate.
+template <typename T>
+void rnn_backward(Activation act, index_t n_x, index_t n_c, index_t steps, index_t m,
+                  const T* X, const std::int32_t* ids, const T* H, const T* Wx, const T* Wc,
+                  const T* dC, T* dU, T* dWx, T* dWc, T* db, T* dX, T* dc0) {
+  if (steps <= 0 || m <= 0 || n_c <= 0) return;
+  const index_t Tm = steps * m;
+  const index_t ldh = (steps + 1) * m;
+
+  // dU starts as dC (the gradient from above); the recurrence then adds Wcᵀ·dU_{t+1} into
+  // each block before it is multiplied by f'(C_t).
+  if (dU != dC) copy(n_c * Tm, dC, dU);
+
+  // t = T..1:  dU_t = (dC_t + Wcᵀ dU_{t+1}) ⊙ f'(C_t)   (dtanh = 1 - C_t² for tanh)
+  //            dU_{t-1} += Wcᵀ·dU_t,  or at t = 1:  dc0 += Wcᵀ·dU_1
+  for (index_t t = steps; t >= 1; --t) {
+    T* dU_t = dU + (t - 1) * m;
+    const T* C_t = H + t * m;
+    activation_backward(act, n_c, m, dU_t, Tm, C_t, ldh, dU_t, Tm);
+    if (t > 1) {
+      gemm(true, false, n_c, m, n_c, T(1), Wc, n_c, dU_t, Tm, T(1), dU_t - m, Tm);
+    } else {
+      gemm(true, false, n_c, m, n_c, T(1), Wc, n_c, dU_t, Tm, T(1), dc0, m);
+    }
+  }
+
+  // dWx += dU·Xᵀ, one product over all T·m columns; for ids it is a scatter-add.
+  if (ids != nullptr) {
+    scatter_add_columns(n_c, Tm, dU, Tm, ids, dWx, n_x);
+  } else if (X != nullptr) {
+    gemm(false, true, n_c, n_x, Tm, T(1), dU, Tm, X, Tm, T(1), dWx, n_x);
+  }
+  // dWc += dU·[c0 .. C_{T-1}]ᵀ: the first T·m columns of H.
+  gemm(false, true, n_c, n_c, Tm, T(1), dU, Tm, H, ldh, T(1), dWc, n_c);
+  // db += rowsum(dU)
+  row_sum(n_c, Tm, dU, Tm, db);
+  // dX += Wxᵀ·dU (dense inputs only; the caller passes null for ids or when not needed).
+  if (dX != nullptr && ids == nullptr) {
+    gemm(true, false, n_x, Tm, n_c, T(1), Wx, n_x, dU, Tm, T(1), dX, Tm);
+  }
+}
+
+template void rnn_forward<float>(Activation, index_t, index_t, index_t, index_t, const float*,
+                                 const std::int32_t*, const float*, const float*, const float*,
+                                 float*);
+template void rnn_forward<double>(Activation, index_t, index_t, index_t, index_t,
+                                  const double*, const std::int32_t*, const double*,
+                                  const double*, const double*, double*);
+template void rnn_backward<float>(Activation, index_t, index_t, index_t, index_t, const float*,
+                                  const std::int32_t*, const float*, const float*, const float*,
+                                  const float*, float*, float*, float*, float*, float*, float*);
+template void rnn_backward<double>(Activation, index_t, index_t, index_t, index_t,
+                                   const double*, const std::int32_t*, const double*,
+                                   const double*, const double*, const double*, double*,
+                                   double*, double*, double*, double*, double*);
+
+}  // namespace nrnn
