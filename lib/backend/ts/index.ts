@@ -1,4 +1,35 @@
-// Placeholder until the pure-TypeScript kernels land.
+// The pure-TypeScript backend: plain loops, one concept a file; the fallback where no
+// compiler exists and the baseline the benchmarks compare the native addon against.
 import type { Kernels } from '../types';
+import { activationBackward, activationForward } from './activation';
+import {
+  addBias, axpy, clipByValue, copy, fill, rowSum, scale, sumSquares,
+} from './elementwise';
+import { gatherColumns, scatterAddColumns } from './gather';
+import { gemm } from './gemm';
+import { adagradUpdate, adamUpdate, rmspropUpdate, sgdUpdate } from './optim';
+import { rnnBackward, rnnForward } from './rnn';
+import { softmaxCrossEntropy } from './softmax';
 
-export const tsKernels = {} as Kernels;
+export const tsKernels: Kernels = {
+  gemm,
+  activationForward,
+  activationBackward,
+  addBias,
+  rowSum,
+  axpy,
+  scale,
+  fill,
+  copy,
+  sumSquares,
+  clipByValue,
+  softmaxCrossEntropy,
+  gatherColumns,
+  scatterAddColumns,
+  rnnForward,
+  rnnBackward,
+  sgdUpdate,
+  adamUpdate,
+  adagradUpdate,
+  rmspropUpdate,
+};

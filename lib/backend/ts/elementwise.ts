@@ -1,0 +1,82 @@
+// Bias broadcast, row sums and the BLAS-1 style vector operations on flat ranges.
+// These are memory-bound single passes; loops index one induction variable.
+import type { FloatArray } from '../types';
+
+/** X[i, j] += b[i] for every column j: U = Wx·X + b broadcast over the batch. */
+export function addBias(rows: number, cols: number, b: FloatArray, offb: number,
+  X: FloatArray, offX: number, ldx: number): void {
+  for (let i = 0; i < rows; i++) {
+    const bi = b[offb + i];
+    const x0 = offX + i * ldx;
+    const xEnd = x0 + cols;
+    for (let k = x0; k < xEnd; k++) X[k] += bi;
+  }
+}
+
+/** y[i] += Σ_j X[i, j]: db = rowsum(dU). The sum is a JS double, added to y once. */
+export function rowSum(rows: number, cols: number, X: FloatArray, offX: number, ldx: number,
+  y: FloatArray, offy: number): void {
+  for (let i = 0; i < rows; i++) {
+    const x0 = offX + i * ldx;
+    const xEnd = x0 + cols;
+    let s = 0;
+    for (let k = x0; k < xEnd; k++) s += X[k];
+    y[offy + i] += s;
+  }
+}
+
+/** y += alpha·x */
+export function axpy(n: number, alpha: number, x: FloatArray, offx: number, y: FloatArray,
+  offy: number): void {
+  const d = offx - offy;
+  const end = offy + n;
+  for (let k = offy; k < end; k++) y[k] += alpha * x[d + k];
+}
+
+/** x *= alpha */
+export function scale(n: number, alpha: number, x: FloatArray, offx: number): void {
+  const end = offx + n;
+  for (let k = offx; k < end; k++) x[k] *= alpha;
+}
+
+/** x[:] = value */
+export function fill(n: number, value: number, x: FloatArray, offx: number): void {
+  if (n > 0) x.fill(value, offx, offx + n);
+}
+
+// Below this length a loop beats creating the subarray view TypedArray.set needs.
+const COPY_LOOP_MAX = 32;
+
+/** y[:] = x[:] (the ranges do not overlap) */
+export function copy(n: number, x: FloatArray, offx: number, y: FloatArray, offy: number): void {
+  if (n <= 0) return;
+  if (n <= COPY_LOOP_MAX) {
+    for (let k = 0; k < n; k++) y[offy + k] = x[offx + k];
+    return;
+  }
+  y.set(x.subarray(offx, offx + n), offy);
+}
+
+/** out[offOut] += Σ x², summed in double; returns Σ x². */
+export function sumSquares(n: number, x: FloatArray, offx: number, out: Float64Array,
+  offOut: number): number {
+  const end = offx + n;
+  let s = 0;
+  for (let k = offx; k < end; k++) {
+    const v = x[k];
+    s += v * v;
+  }
+  out[offOut] += s;
+  return s;
+}
+
+/** x = min(max(x, −limit), limit) */
+export function clipByValue(n: number, limit: number, x: FloatArray, offx: number): void {
+  const lo = -limit;
+  const end = offx + n;
+  for (let k = offx; k < end; k++) {
+    const v = x[k];
+    if (v > limit) x[k] = limit;
+    else if (v < lo) x[k] = lo;
+  }
+}
