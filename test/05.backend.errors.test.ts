@@ -21,9 +21,9 @@ function gemmWith(index: number, value: unknown): (k: Kernels) => unknown {
   };
 }
 function detached(): Float32Array {
-  const buffer = new ArrayBuffer(64);
-  structuredClone(buffer, { transfer: [buffer] });
-  return new Float32Array(buffer);
+  const array = new Float32Array(16);
+  structuredClone(array.buffer, { transfer: [array.buffer] });
+  return array;
 }
 
 const cases: Case[] = [

@@ -36,9 +36,15 @@ function activation(fn: string, name: string, v: unknown): Activation {
   return v;
 }
 
+/** A view of a detached (transferred) buffer reads as empty; constructing on it throws. */
 function isDetached(a: ArrayBufferView): boolean {
-  const buffer = a.buffer as ArrayBuffer & { detached?: boolean };
-  return a.byteLength === 0 && buffer.detached === true;
+  if (a.byteLength !== 0) return false;
+  try {
+    new Uint8Array(a.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function floats(fn: string, name: string, v: unknown): FloatArray;
