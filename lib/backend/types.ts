@@ -45,6 +45,9 @@ export interface Kernels {
   fill(n: number, value: number, x: FloatArray, offx: number): void;
   /** y[:] = x[:] (no overlap) */
   copy(n: number, x: FloatArray, offx: number, y: FloatArray, offy: number): void;
+  /** Y = X over a rows×cols view (no overlap): moves a column block of a Sequence. */
+  copyMatrix(rows: number, cols: number, X: FloatArray, offX: number, ldx: number,
+    Y: FloatArray, offY: number, ldy: number): void;
   /** out[offOut] += Σ x²; returns Σ x² */
   sumSquares(n: number, x: FloatArray, offx: number, out: Float64Array, offOut: number): number;
   /** x = clamp(x, −limit, limit) */

@@ -312,6 +312,20 @@ export const validators: Validators = {
     disjoint(fn, [{ name: 'y', a: y, off: offy, len: n }], [{ name: 'x', a: x, off: offx, len: n }], [['y', 'x']]);
   },
 
+  copyMatrix(...args) {
+    const fn = 'copyMatrix';
+    count(fn, args, 8);
+    const [rows_, cols_, X_, offX_, ldx_, Y_, offY_, ldy_] = args;
+    const rows = dim(fn, 'rows', rows_), cols = dim(fn, 'cols', cols_);
+    const X = floats(fn, 'X', X_), offX = offset(fn, 'offX', offX_), ldx = ld(fn, 'ldx', ldx_, cols, 'cols');
+    const Y = floats(fn, 'Y', Y_), offY = offset(fn, 'offY', offY_), ldy = ld(fn, 'ldy', ldy_, cols, 'cols');
+    sameDType(fn, X, 'X', Y, 'Y');
+    matrixFits(fn, 'X', X, offX, rows, cols, ldx);
+    matrixFits(fn, 'Y', Y, offY, rows, cols, ldy);
+    disjoint(fn, [{ name: 'Y', a: Y, off: offY, len: span(fn, rows, cols, ldy, 'Y') }],
+      [{ name: 'X', a: X, off: offX, len: span(fn, rows, cols, ldx, 'X') }]);
+  },
+
   sumSquares(...args) {
     const fn = 'sumSquares';
     count(fn, args, 5);

@@ -261,6 +261,27 @@ Task parseCopy(Args& a) {
   };
 }
 
+Task parseCopyMatrix(Args& a) {
+  const index_t rows = a.dim(0, "rows"), cols = a.dim(1, "cols");
+  ArrayArg X = a.floats(2, "X");
+  const index_t offX = a.offset(3, "offX");
+  const index_t ldx = a.ld(4, "ldx", cols, "cols");
+  ArrayArg Y = a.floats(5, "Y");
+  const index_t offY = a.offset(6, "offY");
+  const index_t ldy = a.ld(7, "ldy", cols, "cols");
+  a.sameDType(X, Y);
+  a.matrixFits(X, offX, rows, cols, ldx);
+  a.matrixFits(Y, offY, rows, cols, ldy);
+  disjoint(a, {{&Y, offY, a.span(rows, cols, ldy, "Y")}}, {{&X, offX, a.span(rows, cols, ldx, "X")}});
+  return [=]() {
+    return withType(X.dtype, [&](auto tag) {
+      using T = decltype(tag);
+      copy_matrix<T>(rows, cols, ptr<const T>(X, offX), ldx, ptr<T>(Y, offY), ldy);
+      return 0.0;
+    });
+  };
+}
+
 Task parseSumSquares(Args& a) {
   const index_t n = a.count(0, "n");
   ArrayArg x = a.floats(1, "x");
@@ -664,6 +685,7 @@ const OpSpec kOps[] = {
     {"scale", 4, parseScale, false},
     {"fill", 4, parseFill, false},
     {"copy", 5, parseCopy, false},
+    {"copyMatrix", 8, parseCopyMatrix, false},
     {"sumSquares", 5, parseSumSquares, true},
     {"clipByValue", 4, parseClipByValue, false},
     {"softmaxCrossEntropy", 13, parseSoftmaxCrossEntropy, true},

@@ -22,7 +22,7 @@ struct OpSpec {
 };
 
 // Every kernel, in the order of lib/backend/types.ts.
-constexpr std::size_t kOpCount = 20;
+constexpr std::size_t kOpCount = 21;
 const OpSpec* opTable(std::size_t* count);
 const OpSpec* findOp(const char* name);
 

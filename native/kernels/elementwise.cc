@@ -117,6 +117,15 @@ void copy(index_t n, const T* x, T* y) {
   std::memcpy(y, x, static_cast<std::size_t>(n) * sizeof(T));
 }
 
+// Y = X row by row (no overlap, by the contract).
+template <typename T>
+void copy_matrix(index_t rows, index_t cols, const T* X, index_t ldx, T* Y, index_t ldy) {
+  if (rows <= 0 || cols <= 0) return;
+  for (index_t i = 0; i < rows; ++i) {
+    std::memcpy(Y + i * ldy, X + i * ldx, static_cast<std::size_t>(cols) * sizeof(T));
+  }
+}
+
 // Σ x[i]² in double (the gradient-norm clip). Four partial sums break the add dependency
 // chain; the order differs from a single loop only by double rounding.
 template <typename T>
@@ -155,6 +164,7 @@ void clip_by_value(index_t n, T limit, T* x) {
   template void scale<T>(index_t, T, T*);                                                   \
   template void fill<T>(index_t, T, T*);                                                    \
   template void copy<T>(index_t, const T*, T*);                                             \
+  template void copy_matrix<T>(index_t, index_t, const T*, index_t, T*, index_t);           \
   template double sum_squares<T>(index_t, const T*);                                        \
   template void clip_by_value<T>(index_t, T, T*);
 

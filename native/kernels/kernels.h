@@ -72,6 +72,11 @@ void fill(index_t n, T value, T* x);
 template <typename T>
 void copy(index_t n, const T* x, T* y);
 
+// Y = X over a (rows, cols) view (no overlap): moves a column block of a Sequence, e.g.
+// the last step C_T of H into the state carried to the next chunk.
+template <typename T>
+void copy_matrix(index_t rows, index_t cols, const T* X, index_t ldx, T* Y, index_t ldy);
+
 // sum of x[i]² accumulated in double
 template <typename T>
 double sum_squares(index_t n, const T* x);

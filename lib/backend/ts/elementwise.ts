@@ -33,6 +33,15 @@ export function axpy(n: number, alpha: number, x: FloatArray, offx: number, y: F
   for (let k = offy; k < end; k++) y[k] += alpha * x[d + k];
 }
 
+/** Y = X over a rows×cols view, row by row (no overlap, checked by the caller). */
+export function copyMatrix(rows: number, cols: number, X: FloatArray, offX: number, ldx: number,
+  Y: FloatArray, offY: number, ldy: number): void {
+  for (let i = 0; i < rows; i++) {
+    const x0 = offX + i * ldx;
+    Y.set(X.subarray(x0, x0 + cols), offY + i * ldy);
+  }
+}
+
 /** x *= alpha */
 export function scale(n: number, alpha: number, x: FloatArray, offx: number): void {
   const end = offx + n;
