@@ -14,7 +14,7 @@ describe('61 io: safetensors mutation fuzz', () => {
     expect(failures, report.join('\n')).to.have.length(0);
     expect(stats.mutated).to.be.at.least(10000);
     // The mutations must actually reach the validation classes, not only one of them.
-    for (const code of ['TRUNCATED', 'HEADER_TOO_LARGE', 'BAD_JSON', 'BAD_DTYPE', 'BAD_SHAPE', 'BAD_OFFSETS', 'SIZE_MISMATCH', 'DUPLICATE_NAME', 'BAD_METADATA', 'BAD_HEADER']) {
+    for (const code of ['TRUNCATED', 'HEADER_TOO_LARGE', 'BAD_JSON', 'BAD_DTYPE', 'BAD_SHAPE', 'BAD_OFFSETS', 'SIZE_MISMATCH', 'DUPLICATE_NAME', 'BAD_METADATA', 'BAD_HEADER', 'BAD_UTF8', 'OVERLAP', 'HOLE', 'TRAILING_DATA']) {
       expect(stats.byCode[code] ?? 0, `no mutation produced ${code}`).to.be.greaterThan(0);
     }
     expect(stats.accepted).to.be.greaterThan(0);
