@@ -60,3 +60,11 @@ export function setIsa(isa: 'generic' | 'avx2' | 'avx512'): boolean {
   if (isa !== 'generic' && isa !== 'avx2' && isa !== 'avx512') throw new TypeError(`setIsa: isa must be 'generic', 'avx2' or 'avx512', got ${String(isa)}`);
   return b.addon.setIsa(isa);
 }
+
+/** A backend from an option: a name, 'auto' (default), or a Backend object itself. */
+export function resolve(option: BackendName | 'auto' | Backend | undefined): Backend {
+  if (option === undefined || typeof option === 'string') return get(option ?? 'auto');
+  if (typeof option === 'object' && option !== null && (option.name === 'native' || option.name === 'ts') &&
+    typeof option.gemm === 'function') return option;
+  throw new TypeError(`backend must be 'native', 'ts', 'auto' or a Backend, got ${typeof option}`);
+}
