@@ -13,3 +13,10 @@ export { Random } from './random';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors';
 export { CheckpointError } from './io/errors';
 export { Vocabulary } from './data/vocabulary';
+export { RNNModel, type RNNModelOptions, type RNNModelConfig, type ParamEntry, type LossKind, type ModelInput, type ModelTarget } from './nn/model';
+export { Optimizer, createOptimizer, type OptimizerName, type OptimizerOptions } from './train/optimizer';
+export { createSchedule, type Schedule, type ScheduleSpec } from './train/schedule';
+export {
+  Trainer, TokenStreams, TrainingDivergedError, type TrainerOptions, type FitOptions, type FitResult, type StepInfo,
+  type EvalResult, type Batch, type TrainingData, type TrainerSnapshot,
+} from './train/trainer';

@@ -211,6 +211,11 @@ export class RNNModel {
     return ws;
   }
 
+  /** The workspaces made so far, keyed 'TxM'. */
+  workspacesByShape(): Array<[string, Workspace]> {
+    return [...this.workspaces.entries()];
+  }
+
   /** Drops cached workspaces (their memory is freed once no step uses them). */
   releaseWorkspaces(): void {
     this.workspaces.clear();
