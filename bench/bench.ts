@@ -1,0 +1,328 @@
+// `npm run bench`: native vs pure-TypeScript vs peers, measured in one run on this machine.
+// Prints one table per section and writes bench/results/bench-<time>.json with the machine,
+// CPU flags, versions and thread counts. Medians of several runs; nothing here is asserted.
+//
+//   npm run bench                      everything (several minutes)
+//   npm run bench -- --quick           fewer sizes and repetitions
+//   npm run bench -- --only gemm,step,overhead,memory
+//
+// Peers measured when present: OpenBLAS cblas_?gemm (apt-get install libopenblas-dev; built by
+// CMake as gemm_bench), PyTorch (apt-get install python3-torch; run with /usr/bin/python3),
+// TF.js with its wasm backend (a dev dependency).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { backends, RNNModel, Trainer } from '../lib';
+import type { Backend, FloatArray } from '../lib';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : null;
+const want = (section: string) => only === null || only.includes(section);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median seconds per call of fn, each sample timing enough calls to last ~minMs. */
+function timeIt(fn: () => void, samples: number, minMs: number): number {
+  fn();
+  let calls = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) fn();
+    const ms = performance.now() - t0;
+    if (ms >= minMs || calls >= 1 << 20) break;
+    calls *= ms > 0 ? Math.min(16, Math.max(2, Math.ceil(minMs / ms))) : 16;
+  }
+  const out: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) fn();
+    out.push((performance.now() - t0) / 1000 / calls);
+  }
+  return median(out);
+}
+
+function table(title: string, header: string[], rows: Array<Array<string | number>>): void {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  console.log(`\n${title}`);
+  for (const [k, r] of cells.entries()) {
+    console.log(r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  '));
+    if (k === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function randomArray(n: number, f32: boolean, seed: number): FloatArray {
+  const a = f32 ? new Float32Array(n) : new Float64Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 32 - 0.5;
+  }
+  return a;
+}
+
+const report: Record<string, unknown> = {};
+
+function machine(): Record<string, unknown> {
+  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const flags = (/^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? '').split(' ');
+  const simd = flags.filter((f) => /^(avx|avx2|fma|avx512f|avx512vl|avx512bw|avx512dq|sse4_2)$/.test(f));
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryBytes: os.totalmem(), simdFlags: simd,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`, node: process.version,
+    nativeCpu: backends.cpuInfo(), backends: backends.available(),
+  };
+}
+
+// ---- GEMM ------------------------------------------------------------------------------------
+type GemmShape = { name: string; M: number; N: number; K: number; tA: boolean; tB: boolean };
+
+function gemmShapes(): GemmShape[] {
+  const square = (quick ? [64, 256, 512, 1024] : [64, 128, 256, 512, 1024, 2048]).map((n) => ({ name: `${n}³`, M: n, N: n, K: n, tA: false, tB: false }));
+  // The recurrence's products at n_c = 256, m = 64 (forward Wc·c, backward Wcᵀ·dU, and
+  // the weight gradient dU·Hᵀ over T·m = 2048 columns), and n_c = 1024.
+  const rnn: GemmShape[] = [
+    { name: 'rnn 256x64x256 NN', M: 256, N: 64, K: 256, tA: false, tB: false },
+    { name: 'rnn 256x64x256 TN', M: 256, N: 64, K: 256, tA: true, tB: false },
+    { name: 'rnn 256x256x2048 NT', M: 256, N: 256, K: 2048, tA: false, tB: true },
+    { name: 'rnn 1024x64x1024 NN', M: 1024, N: 64, K: 1024, tA: false, tB: false },
+  ];
+  return [...square, ...rnn];
+}
+
+function gemmGflops(k: Backend, s: GemmShape, f32: boolean, samples: number): number {
+  const A = randomArray(s.M * s.K, f32, 1), B = randomArray(s.K * s.N, f32, 2), C = f32 ? new Float32Array(s.M * s.N) : new Float64Array(s.M * s.N);
+  const lda = s.tA ? s.M : s.K, ldb = s.tB ? s.K : s.N;
+  const sec = timeIt(() => k.gemm(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, B, 0, ldb, 0, C, 0, s.N), samples, quick ? 60 : 150);
+  return (2 * s.M * s.N * s.K) / sec / 1e9;
+}
+
+/** OpenBLAS figures from the C++ bench (built by CMake when libopenblas-dev is installed). */
+function openblasGemm(): Record<string, Record<string, number>> | null {
+  const dir = path.join(ROOT, 'build-bench');
+  const exe = path.join(dir, 'gemm_bench');
+  if (!fs.existsSync(exe)) {
+    const conf = spawnSync('cmake', ['-S', ROOT, '-B', dir, '-DCMAKE_BUILD_TYPE=Release', '-DNRNN_TESTS=OFF'], { encoding: 'utf8' });
+    if (conf.status !== 0) return null;
+    const build = spawnSync('cmake', ['--build', dir, '-j2', '--target', 'gemm_bench'], { encoding: 'utf8' });
+    if (build.status !== 0 || !fs.existsSync(exe)) return null;
+  }
+  const r = spawnSync(exe, ['--json', ...(quick ? ['--quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) return null;
+  try {
+    return JSON.parse(r.stdout) as Record<string, Record<string, number>>;
+  } catch {
+    return null;
+  }
+}
+
+function benchGemm(): void {
+  const hasNative = backends.available().includes('native');
+  const native = hasNative ? backends.get('native') : null;
+  const ts = backends.get('ts');
+  const samples = quick ? 3 : 5;
+  const results: Array<Record<string, unknown>> = [];
+  const blas = openblasGemm();
+  for (const f32 of [true, false]) {
+    const rows: Array<Array<string | number>> = [];
+    for (const s of gemmShapes()) {
+      const r: Record<string, number> = {};
+      if (native) {
+        native.setNumThreads(1);
+        r.native1 = gemmGflops(native, s, f32, samples);
+        native.setNumThreads(2);
+        r.native2 = gemmGflops(native, s, f32, samples);
+      }
+      // The pure-TS gemm takes seconds at 1024³ and up: measured up to 512³ and the RNN shapes.
+      r.ts = s.M * s.N * s.K <= 512 ** 3 * 2 ? gemmGflops(ts, s, f32, quick ? 1 : 3) : NaN;
+      const key = `${f32 ? 's' : 'd'} ${s.M}x${s.N}x${s.K} ${s.tA ? 'T' : 'N'}${s.tB ? 'T' : 'N'}`;
+      const b = blas?.[key];
+      r.blas1 = b?.['1'] ?? NaN;
+      r.blas2 = b?.['2'] ?? NaN;
+      results.push({ dtype: f32 ? 'float32' : 'float64', shape: s, gflops: r });
+      rows.push([s.name, r.native1 ?? NaN, r.native2 ?? NaN, r.ts, r.blas1, r.blas2,
+        r.native1 / r.blas1 * 100, r.native2 / r.blas2 * 100, r.native1 / r.ts]);
+    }
+    table(`GEMM ${f32 ? 'float32' : 'float64'} GFLOP/s (median)${blas ? '' : ' — OpenBLAS not measured: apt-get install libopenblas-dev'}`,
+      ['shape', 'native 1t', 'native 2t', 'ts', 'OpenBLAS 1t', 'OpenBLAS 2t', '% BLAS 1t', '% BLAS 2t', 'native/ts'], rows);
+  }
+  native?.setNumThreads(os.cpus().length);
+  report.gemm = results;
+}
+
+// ---- training step -----------------------------------------------------------------------------
+const CONFIGS: Array<[number, number, number, number]> = [[64, 32, 32, 64], [128, 32, 64, 65], [256, 64, 32, 65], [512, 64, 32, 65], [1024, 32, 16, 65]];
+
+async function stepMs(backendName: 'native' | 'ts', threads: number, [nc, m, T, V]: [number, number, number, number], reps: number): Promise<number> {
+  const model = new RNNModel({ inputSize: nc, outputSize: V, hiddenSize: nc, dtype: 'float32', backend: backendName, seed: 1 });
+  model.backend.setNumThreads(threads);
+  const trainer = new Trainer(model, { optimizer: 'adam', lr: 1e-3 });
+  const input = { rows: nc, steps: T, batch: m, data: randomArray(nc * T * m, true, 3) };
+  const target = Int32Array.from({ length: T * m }, (_, k) => (k * 7919) % V);
+  await trainer.trainStep(input, target);
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await trainer.trainStep(input, target);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+function torchSteps(configs: typeof CONFIGS, reps: number): Map<string, { ms: Record<string, number>; version: string }> | null {
+  const py = '/usr/bin/python3';
+  if (!fs.existsSync(py)) return null;
+  const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return null;
+  const r = spawnSync(py, [path.join(ROOT, 'bench', 'torch_step.py'), '--configs', ...configs.map((c) => c.join(',')),
+    '--threads', '1', '2', '--reps', String(reps)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    console.error('PyTorch bench failed:', r.stderr.slice(-2000));
+    return null;
+  }
+  const out = new Map<string, { ms: Record<string, number>; version: string }>();
+  for (const line of r.stdout.trim().split('\n').filter((l) => l.startsWith('{'))) {
+    const o = JSON.parse(line) as { config: number[]; ms: Record<string, number>; torch: string };
+    out.set(o.config.join(','), { ms: o.ms, version: o.torch });
+  }
+  return out;
+}
+
+function tfjsSteps(configs: typeof CONFIGS): Map<string, number> | null {
+  const script = path.join(ROOT, 'dist', 'bench', 'tfjs-step.js');
+  try {
+    require.resolve('@tensorflow/tfjs-backend-wasm');
+  } catch {
+    return null;
+  }
+  const r = spawnSync(process.execPath, [script, ...configs.map((c) => c.join(','))], {
+    encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, BENCH_REPS: quick ? '2' : '3' },
+  });
+  if (r.status !== 0) {
+    console.error('TF.js bench failed:', r.stderr.slice(-2000));
+    return null;
+  }
+  const out = new Map<string, number>();
+  for (const line of r.stdout.trim().split('\n').filter((l) => l.startsWith('{'))) {
+    const o = JSON.parse(line) as { config: number[]; ms: number };
+    out.set(o.config.join(','), o.ms);
+  }
+  return out;
+}
+
+async function benchSteps(): Promise<void> {
+  const hasNative = backends.available().includes('native');
+  const reps = quick ? 3 : 7;
+  const torch = torchSteps(CONFIGS, reps);
+  const tfjs = tfjsSteps(CONFIGS);
+  const rows: Array<Array<string | number>> = [];
+  const results: Array<Record<string, unknown>> = [];
+  for (const c of CONFIGS) {
+    const key = c.join(',');
+    const r: Record<string, number> = {};
+    if (hasNative) {
+      r.native1 = await stepMs('native', 1, c, reps);
+      r.native2 = await stepMs('native', 2, c, reps);
+    }
+    r.ts = await stepMs('ts', 1, c, c[0] >= 512 ? 1 : quick ? 1 : 3);
+    const t = torch?.get(key);
+    r.torch1 = t?.ms['1'] ?? NaN;
+    r.torch2 = t?.ms['2'] ?? NaN;
+    r.tfjs = tfjs?.get(key) ?? NaN;
+    const best = Math.min(r.native1 ?? Infinity, r.native2 ?? Infinity);
+    const torchBest = Math.min(r.torch1, r.torch2);
+    const tokens = c[1] * c[2];
+    results.push({ config: { hidden: c[0], batch: c[1], steps: c[2], classes: c[3] }, ms: r, tokensPerSecondNative: tokens / best * 1000 });
+    rows.push([`(${key})`, r.native1 ?? NaN, r.native2 ?? NaN, r.ts, r.torch1, r.torch2, r.tfjs,
+      tokens / best * 1000, torchBest / best, r.tfjs / best, r.ts / best]);
+  }
+  table('Training step, ms (median; float32, dense inputs n_x = n_c, Adam)' +
+    (torch ? '' : ' — PyTorch not measured: apt-get install python3-torch') + (tfjs ? '' : ' — TF.js wasm not measured'),
+  ['(n_c,m,T,V)', 'native 1t', 'native 2t', 'ts', 'torch 1t', 'torch 2t', 'tfjs wasm', 'tokens/s', 'torch/native', 'tfjs/native', 'ts/native'], rows);
+  report.trainingStep = { results, torch: torch ? [...torch.values()][0]?.version : null };
+}
+
+// ---- per-call overhead -------------------------------------------------------------------------
+function benchOverhead(): void {
+  if (!backends.available().includes('native')) return;
+  const native = backends.get('native') as Backend & { addon: Backend };
+  const A = new Float32Array(16).fill(1), B = new Float32Array(16).fill(1), C = new Float32Array(16);
+  const through = timeIt(() => native.gemm(false, false, 4, 4, 4, 1, A, 0, 4, B, 0, 4, 0, C, 0, 4), 7, 100) * 1e6;
+  const raw = timeIt(() => native.addon.gemm(false, false, 4, 4, 4, 1, A, 0, 4, B, 0, 4, 0, C, 0, 4), 7, 100) * 1e6;
+  const ts = timeIt(() => backends.get('ts').gemm(false, false, 4, 4, 4, 1, A, 0, 4, B, 0, 4, 0, C, 0, 4), 7, 100) * 1e6;
+  table('Per-call overhead of a 4x4x4 sgemm, µs per call (median)', ['path', 'µs'], [
+    ['native backend (TS checks + C++ checks)', through], ['raw addon (C++ checks only)', raw], ['ts backend', ts]]);
+  report.overhead = { nativeBackendUs: through, rawAddonUs: raw, tsBackendUs: ts };
+}
+
+// ---- peak memory -------------------------------------------------------------------------------
+function benchMemory(): void {
+  if (!backends.available().includes('native')) return;
+  const [nc, m, T, V] = [1024, 64, 64, 65];
+  const steps = quick ? 2 : 4;
+  const script = `
+    const base = process.memoryUsage().rss;
+    const { RNNModel, Trainer } = require(${JSON.stringify(path.join(ROOT, 'dist', 'lib'))});
+    (async () => {
+      const model = new RNNModel({ inputSize: ${nc}, outputSize: ${V}, hiddenSize: ${nc}, dtype: 'float32', backend: 'native', seed: 1 });
+      const trainer = new Trainer(model, { optimizer: 'adam' });
+      const input = { rows: ${nc}, steps: ${T}, batch: ${m}, data: new Float32Array(${nc * T * m}).fill(0.01) };
+      const target = new Int32Array(${T * m});
+      for (let s = 0; s < ${steps}; s++) await trainer.trainStep(input, target);
+      console.log(JSON.stringify({ base, peak: process.resourceUsage().maxRSS * 1024, params: model.size }));
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error('memory bench failed:', r.stderr.slice(-2000));
+    return;
+  }
+  const o = JSON.parse(r.stdout) as { base: number; peak: number; params: number };
+  const bytes = 4;
+  const P = o.params;
+  // parameters + gradients + Adam's two moments + the input batch + activations: H (n_c×(T+1)m),
+  // dC/dU (n_c×T·m), logits (V×T·m), targets.
+  const needed = P * bytes * 4 + nc * T * m * bytes + (nc * (T + 1) * m + nc * T * m + V * T * m) * bytes + T * m * 4;
+  const used = o.peak - o.base;
+  table(`Peak memory, training (n_c,m,T,V) = (${nc},${m},${T},${V}), float32`, ['what', 'MiB'], [
+    ['needed: params, grads, Adam state, batch, activations', needed / 2 ** 20],
+    ['peak RSS of the run', o.peak / 2 ** 20],
+    ["Node's own (RSS before loading the library)", o.base / 2 ** 20],
+    ['peak − Node\'s own', used / 2 ** 20],
+    ['ratio (peak − Node\'s own) / needed', used / needed],
+  ]);
+  report.memory = { neededBytes: needed, peakRssBytes: o.peak, nodeBaseRssBytes: o.base, ratio: used / needed };
+}
+
+async function main(): Promise<void> {
+  report.machine = machine();
+  report.date = new Date().toISOString();
+  console.log(`native-rnn bench — ${JSON.stringify(report.machine)}`);
+  if (want('gemm')) benchGemm();
+  if (want('step')) await benchSteps();
+  if (want('overhead')) benchOverhead();
+  if (want('memory')) benchMemory();
+  const dir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `bench-${String(report.date).replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(report, null, 2));
+  console.log(`\nwrote ${path.relative(ROOT, file)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
