@@ -2,7 +2,7 @@
 // kernel after the shared TypeScript validation. The addon checks again in C++.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validators, validateProgram, KERNEL_NAMES } from './validate';
+import { checkedKernel, validators, validateProgram, KERNEL_NAMES } from './validate';
 import type { Backend, Kernels, Op } from './types';
 
 /** What the compiled addon exports (the kernels plus runtime controls). */
@@ -78,10 +78,7 @@ export function createNativeBackend(addon: Addon): Backend & { addon: Addon } {
   for (const name of KERNEL_NAMES) {
     const validate = validators[name] as (...args: unknown[]) => void;
     const kernel = addon[name] as (...args: unknown[]) => unknown;
-    backend[name] = (...args: unknown[]) => {
-      validate(...args);
-      return kernel(...args);
-    };
+    backend[name] = checkedKernel(name, validate, kernel);
   }
   return backend as unknown as Backend & { addon: Addon };
 }

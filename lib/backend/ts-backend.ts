@@ -1,5 +1,5 @@
 // The pure-TypeScript backend: the shared validation in front of the ts kernels.
-import { validators, validateProgram, KERNEL_NAMES } from './validate';
+import { checkedKernel, validators, validateProgram, KERNEL_NAMES } from './validate';
 import { tsKernels } from './ts';
 import type { Backend, Kernels, Op } from './types';
 
@@ -26,10 +26,7 @@ export function createTsBackend(): Backend {
   for (const name of KERNEL_NAMES) {
     const validate = validators[name] as (...args: unknown[]) => void;
     const kernel = tsKernels[name] as (...args: unknown[]) => unknown;
-    backend[name] = (...args: unknown[]) => {
-      validate(...args);
-      return kernel(...args);
-    };
+    backend[name] = checkedKernel(name, validate, kernel);
   }
   return backend as unknown as Backend;
 }

@@ -120,13 +120,11 @@ index_t Args::offset(std::size_t i, const char* name) {
 }
 
 double Args::number(std::size_t i, const char* name) {
-  napi_valuetype t;
-  napi_typeof(env_, arg(i), &t);
-  if (t != napi_number) {
+  double d = 0;
+  // One N-API call on the common path: it fails with napi_number_expected on a non-number.
+  if (napi_get_value_double(env_, arg(i), &d) != napi_ok) {
     typeError(std::string(fn_) + ": " + name + " must be a number, got " + describe(arg(i)));
   }
-  double d = 0;
-  napi_get_value_double(env_, arg(i), &d);
   if (!std::isfinite(d)) {
     rangeError(std::string(fn_) + ": " + name + " must be a finite number, got " +
                numberText(d));
@@ -135,13 +133,10 @@ double Args::number(std::size_t i, const char* name) {
 }
 
 bool Args::boolean(std::size_t i, const char* name) {
-  napi_valuetype t;
-  napi_typeof(env_, arg(i), &t);
-  if (t != napi_boolean) {
+  bool b = false;
+  if (napi_get_value_bool(env_, arg(i), &b) != napi_ok) {
     typeError(std::string(fn_) + ": " + name + " must be a boolean, got " + describe(arg(i)));
   }
-  bool b = false;
-  napi_get_value_bool(env_, arg(i), &b);
   return b;
 }
 
@@ -175,15 +170,19 @@ ArrayArg Args::floats(std::size_t i, const char* name, bool nullable) {
   ArrayArg out;
   out.name = name;
   napi_value v = arg(i);
-  napi_valuetype vt;
-  napi_typeof(env_, v, &vt);
-  if (nullable && (vt == napi_null || vt == napi_undefined)) return out;
-  bool isTyped = false;
-  napi_is_typedarray(env_, v, &isTyped);
   napi_typedarray_type tt = napi_int8_array;
   napi_value buffer = nullptr;
-  if (isTyped) {
-    napi_get_typedarray_info(env_, v, &tt, &out.length, &out.data, &buffer, nullptr);
+  // One N-API call on the common path: it fails with napi_invalid_arg on a non-typed-array.
+  const bool isTyped =
+      napi_get_typedarray_info(env_, v, &tt, &out.length, &out.data, &buffer, nullptr) == napi_ok;
+  if (!isTyped && nullable) {
+    napi_valuetype vt;
+    napi_typeof(env_, v, &vt);
+    if (vt == napi_null || vt == napi_undefined) {
+      out.length = 0;
+      out.data = nullptr;
+      return out;
+    }
   }
   if (!isTyped || (tt != napi_float32_array && tt != napi_float64_array)) {
     typeError(std::string(fn_) + ": " + name + " must be a Float32Array or Float64Array" +
@@ -204,11 +203,10 @@ ArrayArg Args::int32s(std::size_t i, const char* name) {
   ArrayArg out;
   out.name = name;
   napi_value v = arg(i);
-  bool isTyped = false;
-  napi_is_typedarray(env_, v, &isTyped);
   napi_typedarray_type tt = napi_int8_array;
   napi_value buffer = nullptr;
-  if (isTyped) napi_get_typedarray_info(env_, v, &tt, &out.length, &out.data, &buffer, nullptr);
+  const bool isTyped =
+      napi_get_typedarray_info(env_, v, &tt, &out.length, &out.data, &buffer, nullptr) == napi_ok;
   if (!isTyped || tt != napi_int32_array) {
     typeError(std::string(fn_) + ": " + name + " must be an Int32Array, got " + describe(v));
   }
@@ -233,10 +231,9 @@ ArrayArg Args::float64s(std::size_t i, const char* name) {
 
 ArrayArg Args::floatsOrIds(std::size_t i, const char* name, bool* isIds) {
   napi_value v = arg(i);
-  bool isTyped = false;
-  napi_is_typedarray(env_, v, &isTyped);
   napi_typedarray_type tt = napi_int8_array;
-  if (isTyped) napi_get_typedarray_info(env_, v, &tt, nullptr, nullptr, nullptr, nullptr);
+  const bool isTyped =
+      napi_get_typedarray_info(env_, v, &tt, nullptr, nullptr, nullptr, nullptr) == napi_ok;
   if (isTyped && tt == napi_int32_array) {
     *isIds = true;
     return int32s(i, name);

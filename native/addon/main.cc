@@ -14,19 +14,31 @@ namespace nrnn::addon {
 
 namespace {
 
-// A sync kernel call: check, run, return its scalar result when it has one.
+// A sync kernel call: check, run, return its scalar result when it has one. A raw N-API
+// callback (no CallbackInfo, which allocates beyond six arguments): the arguments land in a
+// stack array, and a checking failure (a Napi::Error) becomes a pending JS exception.
 template <std::size_t Index>
-Napi::Value CallOp(const Napi::CallbackInfo& info) {
+napi_value CallOp(napi_env env, napi_callback_info info) {
   std::size_t count = 0;
   const OpSpec& spec = opTable(&count)[Index];
   napi_value argv[32];
-  // Args rejects a count other than spec.argc (at most 27) before it reads any argument.
-  const std::size_t argc = info.Length();
-  for (std::size_t i = 0; i < argc && i < 32; ++i) argv[i] = info[i];
-  Args args(info.Env(), spec.name, argv, argc, spec.argc, false);
-  const double result = spec.parse(args)();
-  if (spec.returnsNumber) return Napi::Number::New(info.Env(), result);
-  return info.Env().Undefined();
+  std::size_t argc = 32;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
+  try {
+    // Args rejects a count other than spec.argc (at most 27) before it reads any argument.
+    Args args(env, spec.name, argv, argc, spec.argc, false);
+    const double result = spec.parse(args)();
+    napi_value out = nullptr;
+    if (spec.returnsNumber) napi_create_double(env, result, &out);
+    return out;
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  } catch (const std::bad_alloc&) {
+    napi_throw_range_error(env, nullptr, "native-rnn: out of memory");
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
 }
 
 template <std::size_t... I>
@@ -34,7 +46,14 @@ void RegisterOps(Napi::Env env, Napi::Object exports, std::index_sequence<I...>)
   std::size_t count = 0;
   const OpSpec* table = opTable(&count);
   (void)count;
-  (exports.Set(table[I].name, Napi::Function::New(env, CallOp<I>, table[I].name)), ...);
+  auto add = [&](const char* name, napi_callback cb) {
+    napi_value fn = nullptr;
+    if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn) != napi_ok) {
+      throw Napi::Error::New(env, std::string("could not create ") + name);
+    }
+    exports.Set(name, Napi::Value(env, fn));
+  };
+  (add(table[I].name, CallOp<I>), ...);
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {

@@ -4,14 +4,72 @@
 // worker thread.
 #pragma once
 
-#include <functional>
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 #include "addon/args.h"
 
 namespace nrnn::addon {
 
-// Runs the kernel; returns its scalar result (loss, sum of squares) or 0.
-using Task = std::function<double()>;
+// A kernel call bound to its checked arguments; running it returns the scalar result (loss,
+// sum of squares) or 0. Stored inline (no heap allocation per call, which std::function
+// would make for captures this large): a tiny sync call then costs only its checks.
+class Task {
+ public:
+  static constexpr std::size_t kCapacity = 768;
+
+  Task() = default;
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Task>>>
+  Task(F f) {  // NOLINT: implicit from a lambda, like std::function
+    static_assert(sizeof(F) <= kCapacity, "Task capture too large");
+    static_assert(alignof(F) <= alignof(std::max_align_t), "Task capture over-aligned");
+    new (storage_) F(std::move(f));
+    ops_ = &OpsFor<F>::table;
+  }
+  Task(Task&& other) noexcept { moveFrom(other); }
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      reset();
+      moveFrom(other);
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() { reset(); }
+
+  double operator()() const { return ops_->call(const_cast<unsigned char*>(storage_)); }
+
+ private:
+  struct Ops {
+    double (*call)(void*);
+    void (*move)(void* dst, void* src);
+    void (*destroy)(void*);
+  };
+  template <typename F>
+  struct OpsFor {
+    static double call(void* p) { return (*static_cast<F*>(p))(); }
+    static void move(void* dst, void* src) { new (dst) F(std::move(*static_cast<F*>(src))); }
+    static void destroy(void* p) { static_cast<F*>(p)->~F(); }
+    static constexpr Ops table{call, move, destroy};
+  };
+  void moveFrom(Task& other) {
+    if (other.ops_) {
+      other.ops_->move(storage_, other.storage_);
+      ops_ = other.ops_;
+      other.reset();
+    }
+  }
+  void reset() {
+    if (ops_) ops_->destroy(storage_);
+    ops_ = nullptr;
+  }
+
+  alignas(std::max_align_t) unsigned char storage_[kCapacity];
+  const Ops* ops_ = nullptr;
+};
 using Parser = Task (*)(Args&);
 
 struct OpSpec {
