@@ -113,7 +113,8 @@ describe('30 RNNCell sequence', function () {
                   expect(r.maxErr, `${loss.name}: ${r.where}`).to.be.at.most(FD_TOL);
                   skipped += r.skipped;
                 }
-                expect(skipped, 'elements skipped at a relu kink').to.be.at.most(3);
+                if (act === 'relu') fdSummary.add('relu: elements skipped at a kink (count)', be, skipped);
+                  expect(skipped, 'elements skipped at a relu kink').to.be.at.most(3);
               }
             });
           }

@@ -163,13 +163,19 @@ export class ErrorSummary {
     if (!r) this.rows.set(test, (r = new Map()));
     r.set(column, Math.max(r.get(column) ?? 0, err));
   }
+  /** a count (e.g. relu elements skipped at a kink), summed rather than maximized */
+  add(test: string, column: string, n: number): void {
+    let r = this.rows.get(test);
+    if (!r) this.rows.set(test, (r = new Map()));
+    r.set(column, (r.get(column) ?? 0) + n);
+  }
   print(): void {
     if (this.rows.size === 0) return;
     const cols = [...new Set([...this.rows.values()].flatMap((r) => [...r.keys()]))];
     const width = Math.max(...[...this.rows.keys()].map((k) => k.length));
     const lines = [`      ${this.title}`, `        ${''.padEnd(width)}  ${cols.map((c) => c.padStart(10)).join('  ')}`];
     for (const [test, r] of this.rows) {
-      lines.push(`        ${test.padEnd(width)}  ${cols.map((c) => (r.has(c) ? r.get(c)!.toExponential(2) : '-').padStart(10)).join('  ')}`);
+      lines.push(`        ${test.padEnd(width)}  ${cols.map((c) => (!r.has(c) ? '-' : Number.isInteger(r.get(c)!) ? String(r.get(c)) : r.get(c)!.toExponential(2)).padStart(10)).join('  ')}`);
     }
     console.log(lines.join('\n'));
   }
