@@ -7,7 +7,7 @@ import { invalidRange, invalidType } from '../backend/errors';
 import type { Activation, Backend, BackendName, DType, FloatArray } from '../backend/types';
 import { Random } from '../random';
 import {
-  allocate, checkMatrix, checkSequence, checkTokens, zeros, type Matrix, type Sequence, type TokenSequence,
+  allocate, checkMatrix, checkSequence, checkTokens, dtypeOf, zeros, type Matrix, type Sequence, type TokenSequence,
 } from '../tensor';
 import { checkInitKind, initRnnLayer, type InitKind } from './init';
 
@@ -109,13 +109,14 @@ export class RNNCell {
     const fn = 'RNNCell.forward';
     this.checkParams(fn);
     const { input, m } = this.stepInput(fn, x);
-    const C = this.run(fn, input, 1, m, cPrev);
+    const C = this.run(fn, input, 1, m, 'cPrev', cPrev);
     return { c: { rows: this.hiddenSize, cols: m, data: C.data }, cache: C.cache };
   }
 
   /** One step back: the gradients of the loss w.r.t. Wx, Wc, b, x and cPrev, given dc = ∂J/∂c. */
   backward(dc: Matrix, cache: RNNCache): RNNCellGrads & { dx: Matrix | null; dcPrev: Matrix } {
     const fn = 'RNNCell.backward';
+    this.checkParams(fn);
     this.checkCache(fn, cache, 1);
     checkMatrix(fn, 'dc', dc, this.hiddenSize, cache.batch, this.dtype);
     const g = this.back(cache, dc.data);
@@ -138,13 +139,14 @@ export class RNNCell {
       const s = checkSequence(fn, 'X', X, this.inputSize, this.dtype);
       input = s.data; T = s.steps; m = s.batch;
     }
-    const r = this.run(fn, input, T, m, c0);
+    const r = this.run(fn, input, T, m, 'c0', c0);
     return { C: { rows: this.hiddenSize, steps: T, batch: m, data: r.data }, cache: r.cache };
   }
 
   /** BPTT through the whole sequence given dC = ∂J/∂C_t for every step. */
   backwardSequence(dC: Sequence, cache: RNNCache): RNNCellGrads & { dX: Sequence | null; dc0: Matrix } {
     const fn = 'RNNCell.backwardSequence';
+    this.checkParams(fn);
     this.checkCache(fn, cache, null);
     const s = checkSequence(fn, 'dC', dC, this.hiddenSize, this.dtype);
     if (s.steps !== cache.steps || s.batch !== cache.batch) {
@@ -163,17 +165,41 @@ export class RNNCell {
     if (typeof c !== 'object' || c === null || !(c.H instanceof Float32Array || c.H instanceof Float64Array)) {
       throw invalidType(fn, 'cache', 'the cache a forward call returned', cache);
     }
+    if (dtypeOf(c.H) !== this.dtype) throw invalidType(fn, 'cache', `the cache of a ${this.dtype} cell`, c.H);
+    if (!Number.isInteger(c.steps) || c.steps < 1 || !Number.isInteger(c.batch) || c.batch < 1) {
+      throw invalidRange(fn, 'cache', 'the cache a forward call returned', `steps ${c.steps}, batch ${c.batch}`);
+    }
     if (steps !== null && c.steps !== steps) throw invalidRange(fn, 'cache', 'the cache of a single step', `${c.steps} steps`);
     if (c.H.length !== this.hiddenSize * (c.steps + 1) * c.batch) throw invalidRange(fn, 'cache', 'a cache of this cell', 'another shape');
+    // The input too: a cache of a cell with the same n_c but another n_x (or vocabulary) must
+    // not reach the kernels, which would read a longer buffer as this cell's X without error.
+    const Tm = c.steps * c.batch;
+    if (c.input instanceof Int32Array) {
+      if (c.input.length !== Tm) throw invalidRange(fn, 'cache', `${Tm} token ids in cache.input`, `${c.input.length}`);
+      for (let k = 0; k < Tm; k++) {
+        const id = c.input[k];
+        if (id < 0 || id >= this.inputSize) {
+          throw invalidRange(fn, 'cache', `token ids in [0, ${this.inputSize}) in cache.input (a cache of this cell)`, `id ${id} at ${k}`);
+        }
+      }
+    } else if (c.input instanceof Float32Array || c.input instanceof Float64Array) {
+      if (dtypeOf(c.input) !== this.dtype) throw invalidType(fn, 'cache', `the cache of a ${this.dtype} cell`, c.input);
+      if (c.input.length !== this.inputSize * Tm) {
+        throw invalidRange(fn, 'cache', `a cache of this cell (cache.input of ${this.inputSize}x${Tm} values)`, `${c.input.length} values`);
+      }
+    } else {
+      throw invalidType(fn, 'cache', 'the cache a forward call returned', cache);
+    }
   }
 
   // H = [c0 | C_1 … C_T] is n_c × (T+1)·m; C is copied out of it so the caller owns its result.
-  private run(fn: string, input: FloatArray | Int32Array, T: number, m: number, c0?: Matrix): { data: FloatArray; cache: RNNCache } {
+  private run(fn: string, input: FloatArray | Int32Array, T: number, m: number, c0Name: string,
+    c0?: Matrix): { data: FloatArray; cache: RNNCache } {
     const nc = this.hiddenSize, nx = this.inputSize, ld = (T + 1) * m;
     const H = allocate(this.dtype, nc * ld);
     const k = this.backend;
     if (c0 !== undefined) {
-      checkMatrix(fn, T === 1 ? 'cPrev' : 'c0', c0, nc, m, this.dtype);
+      checkMatrix(fn, c0Name, c0, nc, m, this.dtype);
       k.copyMatrix(nc, m, c0.data, 0, m, H, 0, ld);
     }
     const { Wx, Wc, b } = this.params;
