@@ -14,10 +14,21 @@
 #include <cstdint>
 
 #include "kernels/kernels.h"
+#include "kernels/vmath.h"
 
 namespace nrnn {
 
 namespace {
+// e[j] = exp(z[j] − mx[j]) for one row of a block: vectorized for float (vmath.h), the C
+// library's exp for double.
+inline void exp_shifted(const float* z, const float* mx, float* e, index_t nb) {
+  for (index_t j = 0; j < nb; ++j) e[j] = z[j] - mx[j];
+  vexp(e, e, nb);
+}
+inline void exp_shifted(const double* z, const double* mx, double* e, index_t nb) {
+  for (index_t j = 0; j < nb; ++j) e[j] = std::exp(z[j] - mx[j]);
+}
+
 constexpr index_t kSoftmaxBlock = 64;  // columns per block: 3 small arrays on the stack
 }  // namespace
 
@@ -42,9 +53,10 @@ double softmax_cross_entropy(index_t V, index_t N, const T* logits, index_t ldl,
     // pass 2: normalizers s_j = Σ_i exp(z - mx) in double
     double s[kSoftmaxBlock];
     for (index_t j = 0; j < nb; ++j) s[j] = 0.0;
+    T e[kSoftmaxBlock];
     for (index_t i = 0; i < V; ++i) {
-      const T* z = logits + i * ldl + j0;
-      for (index_t j = 0; j < nb; ++j) s[j] += double(std::exp(z[j] - mx[j]));
+      exp_shifted(logits + i * ldl + j0, mx, e, nb);
+      for (index_t j = 0; j < nb; ++j) s[j] += double(e[j]);
     }
     for (index_t j = 0; j < nb; ++j) {
       if (tg[j] < 0) {
@@ -60,10 +72,11 @@ double softmax_cross_entropy(index_t V, index_t N, const T* logits, index_t ldl,
     // pass 3: d = scale · (p - onehot(t)), formed in double before the one rounding to T;
     // ignored columns are written as exact zeros (even if their logits hold NaN).
     for (index_t i = 0; i < V; ++i) {
-      const T* z = logits + i * ldl + j0;
       T* d = dlogits + i * ldd + j0;
+      // read the row before writing it: d may be exactly the logits
+      exp_shifted(logits + i * ldl + j0, mx, e, nb);
       for (index_t j = 0; j < nb; ++j) {
-        const double p_scaled = double(std::exp(z[j] - mx[j])) * inv_s[j];
+        const double p_scaled = double(e[j]) * inv_s[j];
         const double hit = index_t(tg[j]) == i ? double(scale) : 0.0;
         d[j] = tg[j] < 0 ? T(0) : T(p_scaled - hit);
       }

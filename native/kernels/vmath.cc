@@ -89,7 +89,8 @@ __attribute__((target("avx2,fma"))) inline __m256 tanh8(__m256 x) {
   p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(kT7));
   p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(kT5));
   p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(kT3));
-  const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, x2), x, x);
+  // on |x|, sign restored after: exact odd symmetry and tanh(−0) = −0
+  const __m256 small = _mm256_or_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, x2), ax, ax), sign);
   // large |x|: 1 − 2 / (e^{2|x|} + 1), sign restored
   const __m256 a = _mm256_min_ps(ax, _mm256_set1_ps(kTanhClamp));
   const __m256 e = exp8(_mm256_add_ps(a, a));
@@ -119,6 +120,9 @@ __attribute__((target("avx2,fma"))) void map_avx2(const float* x, float* y, inde
 }
 
 // ---- AVX-512F: 16 lanes ---------------------------------------------------------------------
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own undefined-vector helpers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 __attribute__((target("avx512f"))) inline __m512 exp16(__m512 x) {
   const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
   const __mmask16 under = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kExpMin), _CMP_LT_OQ);
@@ -155,7 +159,8 @@ __attribute__((target("avx512f"))) inline __m512 tanh16(__m512 x) {
   p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(kT7));
   p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(kT5));
   p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(kT3));
-  const __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, x2), x, x);
+  const __m512 small = _mm512_castsi512_ps(
+      _mm512_or_si512(_mm512_castps_si512(_mm512_fmadd_ps(_mm512_mul_ps(p, x2), ax, ax)), sign));
   const __m512 a = _mm512_min_ps(ax, _mm512_set1_ps(kTanhClamp));
   const __m512 e = exp16(_mm512_add_ps(a, a));
   const __m512 q = _mm512_div_ps(_mm512_set1_ps(2.f), _mm512_add_ps(e, _mm512_set1_ps(1.f)));
@@ -179,6 +184,8 @@ __attribute__((target("avx512f"))) void map_avx512(const float* x, float* y, ind
     _mm512_mask_storeu_ps(y + i, m, F(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }
+
+#pragma GCC diagnostic pop
 
 #endif  // NRNN_X86
 
