@@ -100,9 +100,12 @@ __attribute__((target("avx2,fma"))) inline __m256 tanh8(__m256 x) {
   return _mm256_blendv_ps(out, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));  // NaN stays NaN
 }
 
+// 1 / (1 + e^{−x}); far left (x < −80) it is e^x to float precision, which also reaches 0
+// instead of stopping at 1/(1 + e^{88.3}) where exp clamps.
 __attribute__((target("avx2,fma"))) inline __m256 sigmoid8(__m256 x) {
   const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), x));
-  return _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), e));
+  const __m256 s = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), e));
+  return _mm256_blendv_ps(s, exp8(x), _mm256_cmp_ps(x, _mm256_set1_ps(-80.f), _CMP_LT_OQ));
 }
 
 template <__m256 (*F)(__m256), void (*Tail)(const float*, float*, index_t)>
@@ -172,7 +175,8 @@ __attribute__((target("avx512f"))) inline __m512 tanh16(__m512 x) {
 
 __attribute__((target("avx512f"))) inline __m512 sigmoid16(__m512 x) {
   const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), x));
-  return _mm512_div_ps(_mm512_set1_ps(1.f), _mm512_add_ps(_mm512_set1_ps(1.f), e));
+  const __m512 s = _mm512_div_ps(_mm512_set1_ps(1.f), _mm512_add_ps(_mm512_set1_ps(1.f), e));
+  return _mm512_mask_mov_ps(s, _mm512_cmp_ps_mask(x, _mm512_set1_ps(-80.f), _CMP_LT_OQ), exp16(x));
 }
 
 template <__m512 (*F)(__m512)>

@@ -100,6 +100,12 @@ int main() {
     expect(out[9] == 0.f && std::signbit(out[9]), "tanh(-0) = -0", name, -0.f, out[9], -0.f);
     expect(std::isnan(out[10]), "tanh(NaN) is NaN", name, NAN, out[10], NAN);
     for (index_t i = 11; i + 1 < 15; i += 2) expect(out[i] == -out[i + 1], "tanh is odd", name, specials[i], out[i], -out[i + 1]);
+    const float sin_[3] = {-800.f, 800.f, -90.f};
+    float sout[3];
+    nrnn::vsigmoid(sin_, sout, 3);
+    expect(sout[0] == 0.f, "sigmoid(-800) = 0", name, -800.f, sout[0], 0.f);
+    expect(sout[1] == 1.f, "sigmoid(800) = 1", name, 800.f, sout[1], 1.f);
+    expect(sout[2] >= 0.f && sout[2] < 1e-37f, "sigmoid(-90) is 0 or subnormal", name, -90.f, sout[2], 0.f);
     float e[4];
     const float ein[4] = {-100.f, NAN, 0.f, 1.f};
     nrnn::vexp(ein, e, 4);
