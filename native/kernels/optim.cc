@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernels/kernels.h"
+#include "kernels/runtime.h"
 
 namespace nrnn {
 
@@ -32,6 +33,37 @@ void sgd_update(index_t n, T* p, const T* g, T* velocity, T lr, T momentum, bool
 //   m = β1·m + (1-β1)·g';  v = β2·v + (1-β2)·g'²
 //   p -= lr·m̂/(√v̂ + eps),  m̂ = m/(1-β1^t), v̂ = v/(1-β2^t)
 // written as PyTorch does: p -= (lr/bc1)·m / (√v/√bc2 + eps), bc_k = 1 - β_k^t.
+namespace {
+
+// The Adam loop body, compiled twice: portable, and inside an AVX2+FMA function so the
+// compiler vectorizes it 8 (float) or 4 (double) wide. The build does not contract a·b + c
+// into FMA (ISO C++ mode), and √ and ÷ round exactly, so both paths give identical bits.
+template <typename T>
+__attribute__((always_inline)) inline void adam_loop(index_t n, T* p, const T* g, T* m, T* v,
+                                                     T beta1, T beta2, T eps, T step_size,
+                                                     T sqrt_bc2, T decay, T l2) {
+  for (index_t i = 0; i < n; ++i) {
+    const T pi = p[i] * decay;
+    const T gi = g[i] + l2 * p[i];
+    const T mi = beta1 * m[i] + (T(1) - beta1) * gi;
+    const T vi = beta2 * v[i] + (T(1) - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi - step_size * mi / (std::sqrt(vi) / sqrt_bc2 + eps);
+  }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+template <typename T>
+__attribute__((target("avx2,fma"))) void adam_loop_avx2(index_t n, T* p, const T* g, T* m, T* v,
+                                                        T beta1, T beta2, T eps, T step_size,
+                                                        T sqrt_bc2, T decay, T l2) {
+  adam_loop(n, p, g, m, v, beta1, beta2, eps, step_size, sqrt_bc2, decay, l2);
+}
+#endif
+
+}  // namespace
+
 template <typename T>
 void adam_update(index_t n, T* p, const T* g, T* m, T* v, T lr, T beta1, T beta2, T eps,
                  T weight_decay, bool decoupled, std::int64_t step) {
@@ -42,15 +74,21 @@ void adam_update(index_t n, T* p, const T* g, T* m, T* v, T lr, T beta1, T beta2
   const T sqrt_bc2 = T(std::sqrt(bc2));
   const T decay = decoupled ? T(1) - lr * weight_decay : T(1);  // AdamW: p *= 1 - lr·wd
   const T l2 = decoupled ? T(0) : weight_decay;                 // Adam: g' = g + wd·p
-  for (index_t i = 0; i < n; ++i) {
-    const T pi = p[i] * decay;
-    const T gi = g[i] + l2 * p[i];
-    const T mi = beta1 * m[i] + (T(1) - beta1) * gi;
-    const T vi = beta2 * v[i] + (T(1) - beta2) * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi - step_size * mi / (std::sqrt(vi) / sqrt_bc2 + eps);
-  }
+  // Elementwise, so any split over threads gives the same bits; small arrays stay inline.
+  constexpr index_t kGrain = 1 << 15;
+  const index_t chunks = (n + kGrain - 1) / kGrain;
+  parallel_for(chunks, [&](index_t c0, index_t c1) {
+    const index_t i0 = c0 * kGrain, i1 = c1 * kGrain < n ? c1 * kGrain : n;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (active_isa() != Isa::Generic) {
+      adam_loop_avx2(i1 - i0, p + i0, g + i0, m + i0, v + i0, beta1, beta2, eps, step_size,
+                     sqrt_bc2, decay, l2);
+      return;
+    }
+#endif
+    adam_loop(i1 - i0, p + i0, g + i0, m + i0, v + i0, beta1, beta2, eps, step_size, sqrt_bc2,
+              decay, l2);
+  });
 }
 
 // Adagrad: g' = g + wd·p;  h += g'²;  p -= lr·g' / (√h + eps)
