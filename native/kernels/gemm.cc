@@ -1,13 +1,97 @@
-// Portable gemm (placeholder for the BLIS-style packed kernels): loop order i-p-j so the
-// innermost loop streams rows of B and C.
-#include "kernels/kernels.h"
+// gemm driver in the BLIS design: C = alpha * op(A) * op(B) + beta * C, row-major.
+//
+//   jc (NC columns of C and op(B))           B panel KC x NC packed, lives in L3
+//     pc (KC deep slices of op(A), op(B))     beta applies to the first slice only
+//       ic (MC rows of C and op(A))           A block MC x KC packed, lives in L2
+//         jr (NR columns)                     B sliver KC x NR, lives in L1
+//           ir (MR rows)                      micro-kernel: MR x NR of C in registers
+//
+// Transposes are strides: op(A)(i, p) = A[i*rsa + p*csa], op(B)(p, j) = B[p*rsb + j*csb],
+// and only the packing routines look at them.
+//
+// Threads: C is cut into a tm x tn grid of independent blocks, one per thread, each run
+// through the loops above with its own packed buffers; no barriers inside a call. The grid
+// minimises the duplicated packing (each of the tm row blocks packs all of its op(B)
+// columns, each of the tn column blocks all of its op(A) rows): minimise tn*M + tm*N.
+//
+// Shape paths:
+//   tiny (M*N*K small)     a plain loop: dispatch and packing would cost more than the math.
+//   skinny N (N <= 4*NR)   row-major A is read in place by the micro-kernel: each A value
+//                          is used by only N/NR micro-kernel calls, too few to repay a
+//                          transposing pack. The RNN products (n_c x m with m = 32..64)
+//                          take this path.
+//   otherwise              both operands packed.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "kernels/gemm_internal.h"
+#include "kernels/runtime.h"
 
 namespace nrnn {
 
+namespace {
+
+using gemm_detail::Ukernels;
+
 template <typename T>
-void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, const T* A,
-          index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
-  if (M <= 0 || N <= 0) return;
+const Ukernels<T>& kernels_for(Isa isa);
+
+template <>
+const Ukernels<float>& kernels_for<float>(Isa isa) {
+#if defined(__x86_64__)
+  if (isa == Isa::Avx512) return gemm_detail::kAvx512F32;
+  if (isa == Isa::Avx2) return gemm_detail::kAvx2F32;
+#endif
+  (void)isa;
+  return gemm_detail::kGenericF32;
+}
+
+template <>
+const Ukernels<double>& kernels_for<double>(Isa isa) {
+#if defined(__x86_64__)
+  if (isa == Isa::Avx512) return gemm_detail::kAvx512F64;
+  if (isa == Isa::Avx2) return gemm_detail::kAvx2F64;
+#endif
+  (void)isa;
+  return gemm_detail::kGenericF64;
+}
+
+constexpr int kMaxMR = 12, kMaxNR = 32;  // largest tile of any table (AVX-512 float)
+
+// Below this many multiply-adds the plain loop wins (measured with gemm_bench).
+constexpr index_t kTinyWork = 2048;
+// Below this many multiply-adds one thread is faster than a fork-join.
+constexpr index_t kParallelWork = index_t(1) << 17;
+
+// A grow-only, 64-byte aligned buffer. One per thread and operand: after the first calls
+// of a given size, gemm allocates nothing.
+struct PackBuffer {
+  void* p = nullptr;
+  std::size_t bytes = 0;
+  PackBuffer() = default;
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  ~PackBuffer() { std::free(p); }
+  // Returns nullptr when memory is exhausted (kernels never throw).
+  template <typename T>
+  T* get(std::size_t count) {
+    const std::size_t need = (count * sizeof(T) + 63) & ~std::size_t(63);
+    if (need > bytes) {
+      std::free(p);
+      p = std::aligned_alloc(64, need);
+      bytes = p ? need : 0;
+    }
+    return static_cast<T*>(p);
+  }
+};
+
+thread_local PackBuffer t_pack_a;
+thread_local PackBuffer t_pack_b;
+
+template <typename T>
+void scale_c(index_t M, index_t N, T beta, T* C, index_t ldc) {
   for (index_t i = 0; i < M; ++i) {
     T* c = C + i * ldc;
     if (beta == T(0)) {
@@ -15,16 +99,186 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
     } else if (beta != T(1)) {
       for (index_t j = 0; j < N; ++j) c[j] *= beta;
     }
-    if (alpha == T(0)) continue;
-    for (index_t p = 0; p < K; ++p) {
-      const T a = alpha * (transA ? A[p * lda + i] : A[i * lda + p]);
-      if (!transB) {
-        const T* b = B + p * ldb;
-        for (index_t j = 0; j < N; ++j) c[j] += a * b[j];
-      } else {
-        for (index_t j = 0; j < N; ++j) c[j] += a * B[j * ldb + p];
+  }
+}
+
+// The plain loop for tiny products: row i of C accumulates alpha*op(A)(i, p) * op(B)(p, :).
+template <typename T>
+void gemm_tiny(index_t M, index_t N, index_t K, T alpha, const T* A, index_t rsa,
+               index_t csa, const T* B, index_t rsb, index_t csb, T beta, T* C,
+               index_t ldc) {
+  T acc[kMaxNR * 4];
+  for (index_t i = 0; i < M; ++i) {
+    T* c = C + i * ldc;
+    for (index_t j0 = 0; j0 < N; j0 += kMaxNR * 4) {
+      const index_t n = std::min<index_t>(kMaxNR * 4, N - j0);
+      for (index_t j = 0; j < n; ++j) acc[j] = T(0);
+      for (index_t p = 0; p < K; ++p) {
+        const T a = A[i * rsa + p * csa];
+        const T* b = B + p * rsb + j0 * csb;
+        for (index_t j = 0; j < n; ++j) acc[j] += a * b[j * csb];
+      }
+      for (index_t j = 0; j < n; ++j)
+        c[j0 + j] = beta == T(0) ? alpha * acc[j] : alpha * acc[j] + beta * c[j0 + j];
+    }
+  }
+}
+
+// An edge tile was computed into `tile` (ld NR) with beta 0; merge its m x n corner into C.
+template <typename T>
+void merge_tile(index_t m, index_t n, const T* tile, int nr, T beta, T* C, index_t ldc) {
+  for (index_t r = 0; r < m; ++r) {
+    T* c = C + r * ldc;
+    const T* t = tile + r * nr;
+    if (beta == T(0)) {
+      for (index_t j = 0; j < n; ++j) c[j] = t[j];
+    } else {
+      for (index_t j = 0; j < n; ++j) c[j] = t[j] + beta * c[j];
+    }
+  }
+}
+
+template <typename T>
+struct Problem {
+  const Ukernels<T>* uk;
+  index_t M, N, K;
+  T alpha;
+  const T* A;
+  index_t rsa, csa;
+  const T* B;
+  index_t rsb, csb;
+  T beta;
+  T* C;
+  index_t ldc;
+  bool direct_a;  // micro-kernel reads row-major A in place
+};
+
+// Runs the five loops over the C block [m0, m1) x [n0, n1). Returns false only when the
+// packing buffers could not be allocated.
+template <typename T>
+bool gemm_block(const Problem<T>& pr, index_t m0, index_t m1, index_t n0, index_t n1) {
+  const Ukernels<T>& uk = *pr.uk;
+  const int MR = uk.mr, NR = uk.nr;
+  const index_t KC = uk.kc, MC = uk.mc, NC = uk.nc;
+  const index_t kc_max = std::min(KC, pr.K);
+  const index_t nc_max = std::min(NC, ((n1 - n0 + NR - 1) / NR) * NR);
+  const index_t mc_max = std::min(MC, ((m1 - m0 + MR - 1) / MR) * MR);
+  T* Bp = t_pack_b.get<T>(std::size_t(kc_max * nc_max));
+  T* Ap = t_pack_a.get<T>(std::size_t(kc_max * (pr.direct_a ? MR : mc_max)));
+  if (!Bp || !Ap) return false;
+  alignas(64) T tile[kMaxMR * kMaxNR];
+
+  for (index_t jc = n0; jc < n1; jc += NC) {
+    const index_t nc = std::min(NC, n1 - jc);
+    for (index_t pc = 0; pc < pr.K; pc += KC) {
+      const index_t kc = std::min(KC, pr.K - pc);
+      const T beta = pc == 0 ? pr.beta : T(1);
+      uk.pack_b(kc, nc, pr.B + pc * pr.rsb + jc * pr.csb, pr.rsb, pr.csb, Bp);
+      for (index_t ic = m0; ic < m1; ic += MC) {
+        const index_t mc = std::min(MC, m1 - ic);
+        const T* Ablk = pr.A + ic * pr.rsa + pc * pr.csa;
+        const index_t mc_full = (mc / MR) * MR;
+        if (!pr.direct_a) {
+          uk.pack_a(mc, kc, Ablk, pr.rsa, pr.csa, Ap);
+        } else if (mc_full < mc) {
+          // The ragged last rows cannot be read as a full MR panel in place: pack them.
+          uk.pack_a(mc - mc_full, kc, Ablk + mc_full * pr.rsa, pr.rsa, pr.csa, Ap);
+        }
+        for (index_t jr = 0; jr < nc; jr += NR) {
+          const index_t nr = std::min<index_t>(NR, nc - jr);
+          const T* b = Bp + jr * kc;
+          T* Cj = pr.C + ic * pr.ldc + jc + jr;
+          for (index_t ir = 0; ir < mc; ir += MR) {
+            const index_t mr = std::min<index_t>(MR, mc - ir);
+            T* Cij = Cj + ir * pr.ldc;
+            const bool full = mr == MR && nr == NR;
+            T* cdst = full ? Cij : tile;
+            const index_t ldd = full ? pr.ldc : NR;
+            const T bdst = full ? beta : T(0);
+            if (pr.direct_a && ir < mc_full) {
+              uk.direct_a(kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, bdst, cdst, ldd);
+            } else {
+              const T* a = pr.direct_a ? Ap : Ap + ir * kc;
+              uk.packed(kc, pr.alpha, a, b, bdst, cdst, ldd);
+            }
+            if (!full) merge_tile(mr, nr, tile, NR, beta, Cij, pr.ldc);
+          }
+        }
       }
     }
+  }
+  return true;
+}
+
+}  // namespace
+
+template <typename T>
+void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, const T* A,
+          index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  const index_t rsa = transA ? 1 : lda, csa = transA ? lda : 1;
+  const index_t rsb = transB ? 1 : ldb, csb = transB ? ldb : 1;
+  const index_t work = M * N * K;
+  if (work <= kTinyWork) {
+    gemm_tiny(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);
+    return;
+  }
+
+  Problem<T> pr{&kernels_for<T>(active_isa()), M, N, K, alpha, A, rsa, csa, B, rsb, csb,
+                beta, C, ldc, false};
+  const index_t MR = pr.uk->mr, NR = pr.uk->nr;
+  pr.direct_a = !transA && N <= 4 * NR;
+
+  // Thread grid tm x tn over C (see the header comment).
+  int tm = 1, tn = 1;
+  const int nt = work >= kParallelWork ? num_threads() : 1;
+  if (nt > 1) {
+    const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
+    index_t best = -1;
+    for (int a = 1; a <= nt; ++a) {
+      if (nt % a) continue;
+      const int b = nt / a;
+      if (a > mpanels || b > npanels) continue;
+      const index_t cost = index_t(b) * M + index_t(a) * N;
+      if (best < 0 || cost < best) best = cost, tm = a, tn = b;
+    }
+  }
+
+  // The job captures one pointer, so std::function keeps it inline (no allocation).
+  struct Job {
+    const Problem<T>* pr;
+    bool transA, transB;
+    index_t lda, ldb;
+    int tm, tn;
+    void operator()(index_t t) const {
+      const Problem<T>& p = *pr;
+      const index_t MR = p.uk->mr, NR = p.uk->nr;
+      const index_t mpanels = (p.M + MR - 1) / MR, npanels = (p.N + NR - 1) / NR;
+      const index_t bi = t / tn, bj = t % tn;
+      const index_t m0 = std::min(p.M, MR * (mpanels * bi / tm));
+      const index_t m1 = std::min(p.M, MR * (mpanels * (bi + 1) / tm));
+      const index_t n0 = std::min(p.N, NR * (npanels * bj / tn));
+      const index_t n1 = std::min(p.N, NR * (npanels * (bj + 1) / tn));
+      if (m0 >= m1 || n0 >= n1) return;
+      if (!gemm_block(p, m0, m1, n0, n1)) {
+        // Out of memory for the packed panels: still give the right answer, slowly.
+        gemm_reference(transA, transB, m1 - m0, n1 - n0, p.K, p.alpha, p.A + m0 * p.rsa, lda,
+                       p.B + n0 * p.csb, ldb, p.beta, p.C + m0 * p.ldc + n0, p.ldc);
+      }
+    }
+  };
+  const Job job{&pr, transA, transB, lda, ldb, tm, tn};
+  if (tm * tn == 1) {
+    job(0);
+  } else {
+    const Job* j = &job;
+    parallel_for(tm * tn, [j](index_t begin, index_t end) {
+      for (index_t t = begin; t < end; ++t) (*j)(t);
+    });
   }
 }
 
