@@ -84,26 +84,31 @@ double now_s() {
       .count();
 }
 
-// Seconds per call: calibrated so one measurement lasts >= min_s; median of reps.
+// Calls per measurement so that one measurement lasts about min_s.
 template <typename F>
-double median_time(F&& call, int reps, double min_s) {
+int calibrate(F&& call, double min_s) {
   call();  // warm-up: packs buffers, wakes threads, faults pages in
   int iters = 1;
   for (;;) {
     const double t0 = now_s();
     for (int i = 0; i < iters; ++i) call();
     const double dt = now_s() - t0;
-    if (dt >= min_s || iters >= (1 << 20)) break;
+    if (dt >= min_s || iters >= (1 << 20)) return iters;
     iters = dt <= 0 ? iters * 16 : std::max(iters * 2, int(iters * min_s / dt * 1.2));
   }
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const double t0 = now_s();
-    for (int i = 0; i < iters; ++i) call();
-    t.push_back((now_s() - t0) / iters);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+}
+
+template <typename F>
+double seconds_per_call(F&& call, int iters) {
+  const double t0 = now_s();
+  for (int i = 0; i < iters; ++i) call();
+  return (now_s() - t0) / iters;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 struct Result {
@@ -111,9 +116,18 @@ struct Result {
   const char* dtype;
   const char* isa;
   int threads;
-  double ours, openblas;  // GFLOP/s; openblas < 0 when absent
+  double ours, openblas;  // GFLOP/s medians; openblas < 0 when absent
+  double ratio;           // median over the repetitions of ours/openblas in that repetition
 };
 
+// OpenBLAS's idle workers spin ~2^22 cycles after a call, ours 200 µs: let the other side's
+// spinners go to sleep before measuring, so neither steals a core from the other.
+void settle(int threads) {
+  if (threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(4));
+}
+
+// Measurements of ours and OpenBLAS alternate, one against one, so that the load other
+// processes put on a shared machine hits both alike; the ratio is taken within each pair.
 template <typename T>
 void bench_case(const Case& c, const OpenBlas& ob, int reps, bool all_isas,
                 std::vector<Result>& out) {
@@ -127,45 +141,51 @@ void bench_case(const Case& c, const OpenBlas& ob, int reps, bool all_isas,
   for (auto& x : B) x = T(u(rng));
   for (auto& x : C) x = T(u(rng));
   const double flop = 2.0 * double(c.M) * double(c.N) * double(c.K);
-  const double min_s = 0.02;
+  const double min_s = 0.01;
   const T beta = T(c.beta) * T(1e-3);  // keep C bounded over many accumulating calls
   const bool is_f32 = sizeof(T) == 4;
 
-  for (int threads : {1, 2}) {
-    double theirs = -1;
-    if (ob.ok()) {
-      if (ob.set_threads) ob.set_threads(threads);
-      auto call = [&] {
-        if constexpr (sizeof(T) == 4) {
-          ob.sgemm(kRowMajor, c.tA ? kTrans : kNoTrans, c.tB ? kTrans : kNoTrans, int(c.M),
-                   int(c.N), int(c.K), 1.0f, A.data(), int(acols), B.data(), int(bcols),
-                   float(beta), C.data(), int(c.N));
-        } else {
-          ob.dgemm(kRowMajor, c.tA ? kTrans : kNoTrans, c.tB ? kTrans : kNoTrans, int(c.M),
-                   int(c.N), int(c.K), 1.0, A.data(), int(acols), B.data(), int(bcols),
-                   double(beta), C.data(), int(c.N));
-        }
-      };
-      theirs = flop / median_time(call, reps, min_s) / 1e9;
-      // Let OpenBLAS's idle workers stop spinning before we measure (timeout ~2 ms).
-      std::this_thread::sleep_for(std::chrono::milliseconds(threads > 1 ? 10 : 0));
+  auto theirs_call = [&] {
+    if constexpr (sizeof(T) == 4) {
+      ob.sgemm(kRowMajor, c.tA ? kTrans : kNoTrans, c.tB ? kTrans : kNoTrans, int(c.M),
+               int(c.N), int(c.K), 1.0f, A.data(), int(acols), B.data(), int(bcols),
+               float(beta), C.data(), int(c.N));
+    } else {
+      ob.dgemm(kRowMajor, c.tA ? kTrans : kNoTrans, c.tB ? kTrans : kNoTrans, int(c.M),
+               int(c.N), int(c.K), 1.0, A.data(), int(acols), B.data(), int(bcols),
+               double(beta), C.data(), int(c.N));
     }
+  };
+  auto ours_call = [&] {
+    nrnn::gemm<T>(c.tA, c.tB, c.M, c.N, c.K, T(1), A.data(), acols, B.data(), bcols, beta,
+                  C.data(), c.N);
+  };
+
+  for (int threads : {1, 2}) {
     for (nrnn::Isa isa : {nrnn::Isa::Avx512, nrnn::Isa::Avx2, nrnn::Isa::Generic}) {
       if (!nrnn::set_isa(isa)) continue;
       const bool best = isa == nrnn::detected_isa();
       // The portable path is slow at large sizes; measure it on small ones unless asked.
       if (!best && !all_isas && c.M * c.N * c.K > 300 * 300 * 300) continue;
+      const bool compare = best && ob.ok();
       nrnn::set_num_threads(threads);
-      auto call = [&] {
-        nrnn::gemm<T>(c.tA, c.tB, c.M, c.N, c.K, T(1), A.data(), acols, B.data(), bcols, beta,
-                      C.data(), c.N);
-      };
-      const double ours = flop / median_time(call, reps, min_s) / 1e9;
-      out.push_back(Result{&c, is_f32 ? "float" : "double", nrnn::isa_name(isa), threads, ours,
-                           best ? theirs : -1});
+      if (compare && ob.set_threads) ob.set_threads(threads);
+      const int it_ours = calibrate(ours_call, min_s);
+      const int it_theirs = compare ? calibrate(theirs_call, min_s) : 0;
+      std::vector<double> g_ours, g_theirs, ratios;
+      for (int r = 0; r < reps; ++r) {
+        settle(threads);
+        g_ours.push_back(flop / seconds_per_call(ours_call, it_ours) / 1e9);
+        if (!compare) continue;
+        settle(threads);
+        g_theirs.push_back(flop / seconds_per_call(theirs_call, it_theirs) / 1e9);
+        ratios.push_back(g_ours.back() / g_theirs.back());
+      }
+      out.push_back(Result{&c, is_f32 ? "float" : "double", nrnn::isa_name(isa), threads,
+                           median(g_ours), compare ? median(g_theirs) : -1,
+                           compare ? median(ratios) : -1});
     }
     nrnn::set_isa(nrnn::detected_isa());
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // our spinners, likewise
   }
 }
 
@@ -173,7 +193,7 @@ void bench_case(const Case& c, const OpenBlas& ob, int reps, bool all_isas,
 
 int main(int argc, char** argv) {
   bool json = false, quick = false, all_isas = false;
-  int reps = 7;
+  int reps = 9;
   std::string filter;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -222,7 +242,7 @@ int main(int argc, char** argv) {
         char theirs[32] = "      -", ratio[32] = "     -";
         if (r.openblas > 0) {
           std::snprintf(theirs, sizeof theirs, "%7.1f", r.openblas);
-          std::snprintf(ratio, sizeof ratio, "%5.0f%%", 100.0 * r.ours / r.openblas);
+          std::snprintf(ratio, sizeof ratio, "%5.0f%%", 100.0 * r.ratio);
         }
         std::printf("%-24s %-6s %-7s %dt  ours %7.1f  openblas %s  ratio %s\n", c.name.c_str(),
                     r.dtype, r.isa, r.threads, r.ours, theirs, ratio);
@@ -239,7 +259,7 @@ int main(int argc, char** argv) {
     std::printf("  \"openblas\": %s%s%s,\n", ob.ok() ? "\"" : "",
                 ob.ok() ? (ob.get_config ? ob.get_config() : "present") : "null",
                 ob.ok() ? "\"" : "");
-    std::printf("  \"unit\": \"GFLOP/s, median of %d\",\n  \"results\": [\n", reps);
+    std::printf("  \"unit\": \"GFLOP/s, median of %d; ratio = median of paired ours/openblas\",\n  \"results\": [\n", reps);
     for (std::size_t i = 0; i < results.size(); ++i) {
       const Result& r = results[i];
       std::printf("    {\"case\": \"%s\", \"M\": %lld, \"N\": %lld, \"K\": %lld, \"transA\": %s, "
@@ -249,7 +269,7 @@ int main(int argc, char** argv) {
                   r.c->tA ? "true" : "false", r.c->tB ? "true" : "false", r.dtype, r.isa,
                   r.threads, r.ours);
       if (r.openblas > 0) {
-        std::printf("%.2f, \"ratio\": %.3f}", r.openblas, r.ours / r.openblas);
+        std::printf("%.2f, \"ratio\": %.3f}", r.openblas, r.ratio);
       } else {
         std::printf("null, \"ratio\": null}");
       }

@@ -22,6 +22,7 @@
 //                          take this path.
 //   otherwise              both operands packed.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -153,61 +154,180 @@ struct Problem {
   bool direct_a;  // micro-kernel reads row-major A in place
 };
 
-// Runs the five loops over the C block [m0, m1) x [n0, n1). Returns false only when the
-// packing buffers could not be allocated.
+// The ic step: C[ic:ic+mc, jc:jc+nc] = alpha * op(A)[ic:ic+mc, pc:pc+kc] * Bp + beta * C,
+// Bp being op(B)[pc:pc+kc, jc:jc+nc] packed. Ap holds the A block (or, when A is read in
+// place, just its ragged last panel).
 template <typename T>
-bool gemm_block(const Problem<T>& pr, index_t m0, index_t m1, index_t n0, index_t n1) {
+void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, index_t pc,
+                  index_t kc, T beta, index_t ic, index_t mc, T* Ap) {
   const Ukernels<T>& uk = *pr.uk;
   const int MR = uk.mr, NR = uk.nr;
+  alignas(64) T tile[kMaxMR * kMaxNR];
+  const T* Ablk = pr.A + ic * pr.rsa + pc * pr.csa;
+  const index_t mc_full = (mc / MR) * MR;
+  if (!pr.direct_a) {
+    uk.pack_a(mc, kc, Ablk, pr.rsa, pr.csa, Ap);
+  } else if (mc_full < mc) {
+    // The ragged last rows cannot be read as a full MR panel in place: pack them.
+    uk.pack_a(mc - mc_full, kc, Ablk + mc_full * pr.rsa, pr.rsa, pr.csa, Ap);
+  }
+  for (index_t jr = 0; jr < nc; jr += NR) {
+    const index_t nr = std::min<index_t>(NR, nc - jr);
+    const T* b = Bp + jr * kc;
+    T* Cj = pr.C + ic * pr.ldc + jc + jr;
+    for (index_t ir = 0; ir < mc; ir += MR) {
+      const index_t mr = std::min<index_t>(MR, mc - ir);
+      T* Cij = Cj + ir * pr.ldc;
+      const bool full = mr == MR && nr == NR;
+      T* cdst = full ? Cij : tile;
+      const index_t ldd = full ? pr.ldc : NR;
+      const T bdst = full ? beta : T(0);
+      if (pr.direct_a && ir < mc_full) {
+        uk.direct_a(kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, bdst, cdst, ldd);
+      } else {
+        const T* a = pr.direct_a ? Ap : Ap + ir * kc;
+        uk.packed(kc, pr.alpha, a, b, bdst, cdst, ldd);
+      }
+      if (!full) merge_tile(mr, nr, tile, NR, beta, Cij, pr.ldc);
+    }
+  }
+}
+
+// The A buffer of this thread for blocks of up to mc x kc (nullptr when out of memory).
+template <typename T>
+T* a_buffer(const Problem<T>& pr, index_t mc, index_t kc) {
+  const index_t MR = pr.uk->mr;
+  const index_t rows = pr.direct_a ? MR : ((mc + MR - 1) / MR) * MR;
+  return t_pack_a.get<T>(std::size_t(rows * kc));
+}
+
+// Out of memory for packed panels: compute the slice with the reference loop, so the
+// answer stays right (kernels never throw).
+template <typename T>
+void slice_reference(const Problem<T>& pr, index_t ic, index_t mc, index_t jc, index_t nc,
+                     index_t pc, index_t kc, T beta) {
+  // gemm_reference takes (trans, ld); recover them from the strides.
+  const bool tA = pr.rsa == 1 && pr.csa != 1, tB = pr.rsb == 1 && pr.csb != 1;
+  gemm_reference(tA, tB, mc, nc, kc, pr.alpha, pr.A + ic * pr.rsa + pc * pr.csa,
+                 tA ? pr.csa : pr.rsa, pr.B + pc * pr.rsb + jc * pr.csb, tB ? pr.csb : pr.rsb,
+                 beta, pr.C + ic * pr.ldc + jc, pr.ldc);
+}
+
+// All five loops over the C block [m0, m1) x [n0, n1), on the calling thread.
+template <typename T>
+void gemm_block(const Problem<T>& pr, index_t m0, index_t m1, index_t n0, index_t n1) {
+  const Ukernels<T>& uk = *pr.uk;
+  const int NR = uk.nr;
   const index_t KC = uk.kc, MC = uk.mc, NC = uk.nc;
   const index_t kc_max = std::min(KC, pr.K);
   const index_t nc_max = std::min(NC, ((n1 - n0 + NR - 1) / NR) * NR);
-  const index_t mc_max = std::min(MC, ((m1 - m0 + MR - 1) / MR) * MR);
   T* Bp = t_pack_b.get<T>(std::size_t(kc_max * nc_max));
-  T* Ap = t_pack_a.get<T>(std::size_t(kc_max * (pr.direct_a ? MR : mc_max)));
-  if (!Bp || !Ap) return false;
-  alignas(64) T tile[kMaxMR * kMaxNR];
-
+  T* Ap = a_buffer(pr, std::min(MC, m1 - m0), kc_max);
   for (index_t jc = n0; jc < n1; jc += NC) {
     const index_t nc = std::min(NC, n1 - jc);
     for (index_t pc = 0; pc < pr.K; pc += KC) {
       const index_t kc = std::min(KC, pr.K - pc);
       const T beta = pc == 0 ? pr.beta : T(1);
-      uk.pack_b(kc, nc, pr.B + pc * pr.rsb + jc * pr.csb, pr.rsb, pr.csb, Bp);
-      for (index_t ic = m0; ic < m1; ic += MC) {
-        const index_t mc = std::min(MC, m1 - ic);
-        const T* Ablk = pr.A + ic * pr.rsa + pc * pr.csa;
-        const index_t mc_full = (mc / MR) * MR;
-        if (!pr.direct_a) {
-          uk.pack_a(mc, kc, Ablk, pr.rsa, pr.csa, Ap);
-        } else if (mc_full < mc) {
-          // The ragged last rows cannot be read as a full MR panel in place: pack them.
-          uk.pack_a(mc - mc_full, kc, Ablk + mc_full * pr.rsa, pr.rsa, pr.csa, Ap);
-        }
-        for (index_t jr = 0; jr < nc; jr += NR) {
-          const index_t nr = std::min<index_t>(NR, nc - jr);
-          const T* b = Bp + jr * kc;
-          T* Cj = pr.C + ic * pr.ldc + jc + jr;
-          for (index_t ir = 0; ir < mc; ir += MR) {
-            const index_t mr = std::min<index_t>(MR, mc - ir);
-            T* Cij = Cj + ir * pr.ldc;
-            const bool full = mr == MR && nr == NR;
-            T* cdst = full ? Cij : tile;
-            const index_t ldd = full ? pr.ldc : NR;
-            const T bdst = full ? beta : T(0);
-            if (pr.direct_a && ir < mc_full) {
-              uk.direct_a(kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, bdst, cdst, ldd);
-            } else {
-              const T* a = pr.direct_a ? Ap : Ap + ir * kc;
-              uk.packed(kc, pr.alpha, a, b, bdst, cdst, ldd);
-            }
-            if (!full) merge_tile(mr, nr, tile, NR, beta, Cij, pr.ldc);
-          }
-        }
+      if (!Bp || !Ap) {
+        slice_reference(pr, m0, m1 - m0, jc, nc, pc, kc, beta);
+        continue;
       }
+      uk.pack_b(kc, nc, pr.B + pc * pr.rsb + jc * pr.csb, pr.rsb, pr.csb, Bp);
+      for (index_t ic = m0; ic < m1; ic += MC)
+        macro_kernel(pr, Bp, jc, nc, pc, kc, beta, ic, std::min(MC, m1 - ic), Ap);
     }
   }
-  return true;
+}
+
+// Parallel over the ic loop with one packed B panel shared by all threads (BLIS's choice:
+// the B panel sits in the shared L3, each thread packs its own A blocks into its own L2).
+// Row tiles are claimed dynamically, several per thread, so a thread that a loaded machine
+// deschedules delays the call by one small tile, not by half of the work. Tiles cost no
+// duplicated packing: each A row is packed by exactly one tile.
+template <typename T>
+void gemm_parallel_m(const Problem<T>& pr, int nt) {
+  const Ukernels<T>& uk = *pr.uk;
+  const index_t MR = uk.mr, NR = uk.nr, KC = uk.kc, MC = uk.mc, NC = uk.nc;
+  const index_t kc_max = std::min(KC, pr.K);
+  const index_t nc_max = std::min(NC, ((pr.N + NR - 1) / NR) * NR);
+  T* Bp = t_pack_b.get<T>(std::size_t(kc_max * nc_max));
+  // Aim at 4 tiles per thread, each a whole number of MR panels and at most MC rows.
+  const index_t per = (pr.M + 4 * nt - 1) / (4 * nt);
+  const index_t mt = std::min(MC, std::max(MR, ((per + MR - 1) / MR) * MR));
+
+  struct Job {
+    const Problem<T>* pr;
+    const T* Bp;
+    index_t jc, nc, pc, kc, mt, ntiles;
+    T beta;
+    std::atomic<index_t> next{0};
+  };
+  struct PackJob {
+    const Problem<T>* pr;
+    T* Bp;
+    index_t jc, nc, pc, kc;
+  };
+  for (index_t jc = 0; jc < pr.N; jc += NC) {
+    const index_t nc = std::min(NC, pr.N - jc);
+    for (index_t pc = 0; pc < pr.K; pc += KC) {
+      const index_t kc = std::min(KC, pr.K - pc);
+      const T beta = pc == 0 ? pr.beta : T(1);
+      if (!Bp) {
+        slice_reference(pr, 0, pr.M, jc, nc, pc, kc, beta);
+        continue;
+      }
+      const index_t slivers = (nc + NR - 1) / NR;
+      const PackJob pj{&pr, Bp, jc, nc, pc, kc};
+      const PackJob* pjp = &pj;
+      auto pack = [pjp](index_t s0, index_t s1) {
+        const Problem<T>& p = *pjp->pr;
+        const index_t nr = p.uk->nr;
+        const index_t j0 = s0 * nr, j1 = std::min(pjp->nc, s1 * nr);
+        p.uk->pack_b(pjp->kc, j1 - j0, p.B + pjp->pc * p.rsb + (pjp->jc + j0) * p.csb, p.rsb,
+                     p.csb, pjp->Bp + j0 * pjp->kc);
+      };
+      // Packing B is K*N copies against M*N*K multiply-adds: share it only when it is big.
+      if (kc * nc >= (index_t(1) << 16)) {
+        parallel_for(slivers, pack);
+      } else {
+        pack(0, slivers);
+      }
+      Job job{&pr, Bp, jc, nc, pc, kc, mt, (pr.M + mt - 1) / mt, beta};
+      Job* jp = &job;
+      parallel_for(nt, [jp](index_t, index_t) {
+        const Problem<T>& p = *jp->pr;
+        T* Ap = a_buffer(p, jp->mt, jp->kc);
+        for (index_t t; (t = jp->next.fetch_add(1, std::memory_order_relaxed)) < jp->ntiles;) {
+          const index_t ic = t * jp->mt, mc = std::min(jp->mt, p.M - ic);
+          if (Ap) {
+            macro_kernel(p, jp->Bp, jp->jc, jp->nc, jp->pc, jp->kc, jp->beta, ic, mc, Ap);
+          } else {
+            slice_reference(p, ic, mc, jp->jc, jp->nc, jp->pc, jp->kc, jp->beta);
+          }
+        }
+      });
+    }
+  }
+}
+
+// Parallel over N for short, wide products (too few rows to share out): each thread runs
+// all five loops on its own column block with its own buffers.
+template <typename T>
+void gemm_parallel_n(const Problem<T>& pr, int nt) {
+  struct Job {
+    const Problem<T>* pr;
+    index_t npanels;
+    int nt;
+  };
+  const Job job{&pr, (pr.N + pr.uk->nr - 1) / pr.uk->nr, nt};
+  const Job* jp = &job;
+  parallel_for(nt, [jp](index_t b, index_t e) {
+    const Problem<T>& p = *jp->pr;
+    const index_t NR = p.uk->nr;
+    const index_t n0 = std::min(p.N, NR * (jp->npanels * b / jp->nt));
+    const index_t n1 = std::min(p.N, NR * (jp->npanels * e / jp->nt));
+    if (n0 < n1) gemm_block(p, 0, p.M, n0, n1);
+  });
 }
 
 }  // namespace
@@ -233,52 +353,14 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
   const index_t MR = pr.uk->mr, NR = pr.uk->nr;
   pr.direct_a = !transA && N <= 4 * NR;
 
-  // Thread grid tm x tn over C (see the header comment).
-  int tm = 1, tn = 1;
   const int nt = work >= kParallelWork ? num_threads() : 1;
-  if (nt > 1) {
-    const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
-    index_t best = -1;
-    for (int a = 1; a <= nt; ++a) {
-      if (nt % a) continue;
-      const int b = nt / a;
-      if (a > mpanels || b > npanels) continue;
-      const index_t cost = index_t(b) * M + index_t(a) * N;
-      if (best < 0 || cost < best) best = cost, tm = a, tn = b;
-    }
-  }
-
-  // The job captures one pointer, so std::function keeps it inline (no allocation).
-  struct Job {
-    const Problem<T>* pr;
-    bool transA, transB;
-    index_t lda, ldb;
-    int tm, tn;
-    void operator()(index_t t) const {
-      const Problem<T>& p = *pr;
-      const index_t MR = p.uk->mr, NR = p.uk->nr;
-      const index_t mpanels = (p.M + MR - 1) / MR, npanels = (p.N + NR - 1) / NR;
-      const index_t bi = t / tn, bj = t % tn;
-      const index_t m0 = std::min(p.M, MR * (mpanels * bi / tm));
-      const index_t m1 = std::min(p.M, MR * (mpanels * (bi + 1) / tm));
-      const index_t n0 = std::min(p.N, NR * (npanels * bj / tn));
-      const index_t n1 = std::min(p.N, NR * (npanels * (bj + 1) / tn));
-      if (m0 >= m1 || n0 >= n1) return;
-      if (!gemm_block(p, m0, m1, n0, n1)) {
-        // Out of memory for the packed panels: still give the right answer, slowly.
-        gemm_reference(transA, transB, m1 - m0, n1 - n0, p.K, p.alpha, p.A + m0 * p.rsa, lda,
-                       p.B + n0 * p.csb, ldb, p.beta, p.C + m0 * p.ldc + n0, p.ldc);
-      }
-    }
-  };
-  const Job job{&pr, transA, transB, lda, ldb, tm, tn};
-  if (tm * tn == 1) {
-    job(0);
+  const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
+  if (nt > 1 && mpanels >= 2 * nt) {
+    gemm_parallel_m(pr, nt);
+  } else if (nt > 1 && npanels >= 2 * nt) {
+    gemm_parallel_n(pr, nt);
   } else {
-    const Job* j = &job;
-    parallel_for(tm * tn, [j](index_t begin, index_t end) {
-      for (index_t t = begin; t < end; ++t) (*j)(t);
-    });
+    gemm_block(pr, 0, M, 0, N);
   }
 }
 
