@@ -190,6 +190,16 @@ constexpr Ukernels<typename V::T> make_table(index_t kc, index_t mc, index_t nc)
                                  &pack_b<typename V::T, NV * V::W>};
 }
 
+// A table whose packing routines an ISA file has specialised.
+template <typename T>
+constexpr Ukernels<T> with_packing(Ukernels<T> t,
+                                   void (*pa)(index_t, index_t, const T*, index_t, index_t, T*),
+                                   void (*pb)(index_t, index_t, const T*, index_t, index_t, T*)) {
+  t.pack_a = pa;
+  t.pack_b = pb;
+  return t;
+}
+
 }  // namespace
 }  // namespace gemm_detail
 }  // namespace nrnn
