@@ -9,13 +9,15 @@
 // Transposes are strides: op(A)(i, p) = A[i*rsa + p*csa], op(B)(p, j) = B[p*rsb + j*csb],
 // and only the packing routines look at them.
 //
-// Threads: C is cut into a tm x tn grid of independent blocks, one per thread, each run
-// through the loops above with its own packed buffers; no barriers inside a call. The grid
-// minimises the duplicated packing (each of the tm row blocks packs all of its op(B)
-// columns, each of the tn column blocks all of its op(A) rows): minimise tn*M + tm*N.
+// Threads (parallel_for on the persistent pool; inline when the pool is busy):
+//   - enough rows: the ic loop is shared out. One packed B panel per (jc, pc) serves all
+//     threads (it sits in the shared L3); row tiles of C (whole MR panels, at most MC
+//     rows, ~4 per thread) are claimed dynamically, each packing its own A block.
+//   - few rows, many columns: each thread runs all loops on its own column block.
+// Packing buffers are per thread, 64-byte aligned, grow-only: no allocation in steady state.
 //
 // Shape paths:
-//   tiny (M*N*K small)     a plain loop: dispatch and packing would cost more than the math.
+//   tiny (M*N*K <= 2048)   a plain loop: dispatch and packing would cost more than the math.
 //   skinny N (N <= 4*NR)   row-major A is read in place by the micro-kernel: each A value
 //                          is used by only N/NR micro-kernel calls, too few to repay a
 //                          transposing pack. The RNN products (n_c x m with m = 32..64)

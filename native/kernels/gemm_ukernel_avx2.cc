@@ -93,18 +93,43 @@ NRNN_UK_INLINE void store6(float* d, __m256 v) {
   _mm_storel_pi(reinterpret_cast<__m64*>(d + 4), _mm256_extractf128_ps(v, 1));
 }
 
+// Transposed A: op(A)(i, p) = a[p*csa + i], so row p of storage holds column p of op(A)
+// for all mc rows. Walk storage row by row (sequential reads, one page at a time) and
+// deal each row's values out to the panels: 6 per panel, written at dst[q*MR*kc + p*MR].
+// Reads of 8 lanes stay inside the row except for the last panels, which use a masked
+// load that never touches the lanes past mc.
+NRNN_UK_TARGET void pack_a_f32_trans(index_t mc, index_t kc, const float* a, index_t csa,
+                                     float* dst) {
+  constexpr int MR = 6;
+  const index_t full = mc / MR;  // whole panels
+  const index_t wide = mc >= 8 ? (mc - 8) / MR + 1 : 0;  // panels q with q*MR + 8 <= mc
+  const __m256i mask6 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  for (index_t p = 0; p < kc; ++p) {
+    const float* s = a + p * csa;
+    float* d = dst + p * MR;
+    index_t q = 0;
+    for (; q < wide; ++q) store6(d + q * MR * kc, _mm256_loadu_ps(s + q * MR));
+    for (; q < full; ++q) store6(d + q * MR * kc, _mm256_maskload_ps(s + q * MR, mask6));
+    if (full * MR < mc) {
+      const index_t m = mc - full * MR;
+      float* dd = d + full * MR * kc;
+      for (index_t r = 0; r < m; ++r) dd[r] = s[full * MR + r];
+      for (index_t r = m; r < MR; ++r) dd[r] = 0.0f;
+    }
+  }
+}
+
 NRNN_UK_TARGET void pack_a_f32(index_t mc, index_t kc, const float* a, index_t rsa,
                                index_t csa, float* dst) {
   constexpr int MR = 6;
-  const __m256i mask6 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  if (rsa == 1 && csa != 1) {
+    pack_a_f32_trans(mc, kc, a, csa, dst);
+    return;
+  }
   for (index_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
     const float* src = a + i0 * rsa;
-    if (mc - i0 < MR || (rsa != 1 && csa != 1)) {
+    if (mc - i0 < MR || csa != 1) {
       pack_a<float, MR>(std::min<index_t>(MR, mc - i0), kc, src, rsa, csa, dst);
-    } else if (rsa == 1) {
-      // op(A) columns are contiguous: one masked load (never touches the 2 lanes past the
-      // panel) and one store per k.
-      for (index_t p = 0; p < kc; ++p) store6(dst + p * MR, _mm256_maskload_ps(src + p * csa, mask6));
     } else {
       const __m256 zero = _mm256_setzero_ps();
       index_t p = 0;
@@ -165,19 +190,38 @@ NRNN_UK_TARGET void pack_b_f32(index_t kc, index_t nc, const float* b, index_t r
   }
 }
 
+// Transposed A, as pack_a_f32_trans: storage row by row, 4 + 2 doubles per panel.
+NRNN_UK_TARGET void pack_a_f64_trans(index_t mc, index_t kc, const double* a, index_t csa,
+                                     double* dst) {
+  constexpr int MR = 6;
+  const index_t full = mc / MR;
+  for (index_t p = 0; p < kc; ++p) {
+    const double* s = a + p * csa;
+    double* d = dst + p * MR;
+    for (index_t q = 0; q < full; ++q) {
+      _mm256_storeu_pd(d + q * MR * kc, _mm256_loadu_pd(s + q * MR));
+      _mm_storeu_pd(d + q * MR * kc + 4, _mm_loadu_pd(s + q * MR + 4));
+    }
+    if (full * MR < mc) {
+      const index_t m = mc - full * MR;
+      double* dd = d + full * MR * kc;
+      for (index_t r = 0; r < m; ++r) dd[r] = s[full * MR + r];
+      for (index_t r = m; r < MR; ++r) dd[r] = 0.0;
+    }
+  }
+}
+
 NRNN_UK_TARGET void pack_a_f64(index_t mc, index_t kc, const double* a, index_t rsa,
                                index_t csa, double* dst) {
   constexpr int MR = 6;
+  if (rsa == 1 && csa != 1) {
+    pack_a_f64_trans(mc, kc, a, csa, dst);
+    return;
+  }
   for (index_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
     const double* src = a + i0 * rsa;
-    if (mc - i0 < MR || (rsa != 1 && csa != 1)) {
+    if (mc - i0 < MR || csa != 1) {
       pack_a<double, MR>(std::min<index_t>(MR, mc - i0), kc, src, rsa, csa, dst);
-    } else if (rsa == 1) {
-      for (index_t p = 0; p < kc; ++p) {
-        const double* s = src + p * csa;
-        _mm256_storeu_pd(dst + p * MR, _mm256_loadu_pd(s));
-        _mm_storeu_pd(dst + p * MR + 4, _mm_loadu_pd(s + 4));
-      }
     } else {
       index_t p = 0;
       for (; p + 4 <= kc; p += 4) {

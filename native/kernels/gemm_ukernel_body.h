@@ -46,6 +46,17 @@ NRNN_UK_INLINE void ukernel_body(index_t k, typename V::T alpha, const typename 
   constexpr int W = V::W;
   constexpr int NR = NV * W;
 
+  // C is touched only after the k loop; on large products its tile comes from L3 or
+  // memory, so ask for it now and let the loop hide the latency. First and last byte of
+  // each row: a row of the tile spans two cache lines when C is not 64-byte aligned.
+  if (beta != T(0)) {
+#pragma GCC unroll 32
+    for (int r = 0; r < MR; ++r) {
+      __builtin_prefetch(c + r * ldc, 1, 3);
+      __builtin_prefetch(c + r * ldc + NR - 1, 1, 3);
+    }
+  }
+
   R acc[MR][NV];
 #pragma GCC unroll 32
   for (int r = 0; r < MR; ++r)
