@@ -1,13 +1,100 @@
-// Portable gemm (placeholder for the BLIS-style packed kernels): loop order i-p-j so the
-// innermost loop streams rows of B and C.
-#include "kernels/kernels.h"
+// gemm driver in the BLIS design: C = alpha * op(A) * op(B) + beta * C, row-major.
+//
+//   jc (NC columns of C and op(B))           B panel KC x NC packed, lives in L3
+//     pc (KC deep slices of op(A), op(B))     beta applies to the first slice only
+//       ic (MC rows of C and op(A))           A block MC x KC packed, lives in L2
+//         jr (NR columns)                     B sliver KC x NR, lives in L1
+//           ir (MR rows)                      micro-kernel: MR x NR of C in registers
+//
+// Transposes are strides: op(A)(i, p) = A[i*rsa + p*csa], op(B)(p, j) = B[p*rsb + j*csb],
+// and only the packing routines look at them.
+//
+// Threads (parallel_for on the persistent pool; inline when the pool is busy):
+//   - enough rows: the ic loop is shared out. One packed B panel per (jc, pc) serves all
+//     threads (it sits in the shared L3); row tiles of C (whole MR panels, at most MC
+//     rows, ~4 per thread) are claimed dynamically, each packing its own A block.
+//   - few rows, many columns: each thread runs all loops on its own column block.
+// Packing buffers are per thread, 64-byte aligned, grow-only: no allocation in steady state.
+//
+// Shape paths:
+//   tiny (M*N*K <= 2048)   a plain loop: dispatch and packing would cost more than the math.
+//   skinny N (N <= 4*NR)   row-major A is read in place by the micro-kernel: each A value
+//                          is used by only N/NR micro-kernel calls, too few to repay a
+//                          transposing pack. The RNN products (n_c x m with m = 32..64)
+//                          take this path.
+//   otherwise              both operands packed.
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "kernels/gemm_internal.h"
+#include "kernels/runtime.h"
 
 namespace nrnn {
 
+namespace {
+
+using gemm_detail::Ukernels;
+
 template <typename T>
-void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, const T* A,
-          index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
-  if (M <= 0 || N <= 0) return;
+const Ukernels<T>& kernels_for(Isa isa);
+
+template <>
+const Ukernels<float>& kernels_for<float>(Isa isa) {
+#if defined(__x86_64__)
+  if (isa == Isa::Avx512) return gemm_detail::kAvx512F32;
+  if (isa == Isa::Avx2) return gemm_detail::kAvx2F32;
+#endif
+  (void)isa;
+  return gemm_detail::kGenericF32;
+}
+
+template <>
+const Ukernels<double>& kernels_for<double>(Isa isa) {
+#if defined(__x86_64__)
+  if (isa == Isa::Avx512) return gemm_detail::kAvx512F64;
+  if (isa == Isa::Avx2) return gemm_detail::kAvx2F64;
+#endif
+  (void)isa;
+  return gemm_detail::kGenericF64;
+}
+
+constexpr int kMaxMR = 12, kMaxNR = 32;  // largest tile of any table (AVX-512 float)
+
+// Below this many multiply-adds the plain loop wins (measured with gemm_bench).
+constexpr index_t kTinyWork = 2048;
+// Below this many multiply-adds one thread is faster than a fork-join.
+constexpr index_t kParallelWork = index_t(1) << 17;
+
+// A grow-only, 64-byte aligned buffer. One per thread and operand: after the first calls
+// of a given size, gemm allocates nothing.
+struct PackBuffer {
+  void* p = nullptr;
+  std::size_t bytes = 0;
+  PackBuffer() = default;
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  ~PackBuffer() { std::free(p); }
+  // Returns nullptr when memory is exhausted (kernels never throw).
+  template <typename T>
+  T* get(std::size_t count) {
+    const std::size_t need = (count * sizeof(T) + 63) & ~std::size_t(63);
+    if (need > bytes) {
+      std::free(p);
+      p = std::aligned_alloc(64, need);
+      bytes = p ? need : 0;
+    }
+    return static_cast<T*>(p);
+  }
+};
+
+thread_local PackBuffer t_pack_a;
+thread_local PackBuffer t_pack_b;
+
+template <typename T>
+void scale_c(index_t M, index_t N, T beta, T* C, index_t ldc) {
   for (index_t i = 0; i < M; ++i) {
     T* c = C + i * ldc;
     if (beta == T(0)) {
@@ -15,16 +102,267 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
     } else if (beta != T(1)) {
       for (index_t j = 0; j < N; ++j) c[j] *= beta;
     }
-    if (alpha == T(0)) continue;
-    for (index_t p = 0; p < K; ++p) {
-      const T a = alpha * (transA ? A[p * lda + i] : A[i * lda + p]);
-      if (!transB) {
-        const T* b = B + p * ldb;
-        for (index_t j = 0; j < N; ++j) c[j] += a * b[j];
-      } else {
-        for (index_t j = 0; j < N; ++j) c[j] += a * B[j * ldb + p];
+  }
+}
+
+// The plain loop for tiny products: row i of C accumulates alpha*op(A)(i, p) * op(B)(p, :).
+template <typename T>
+void gemm_tiny(index_t M, index_t N, index_t K, T alpha, const T* A, index_t rsa,
+               index_t csa, const T* B, index_t rsb, index_t csb, T beta, T* C,
+               index_t ldc) {
+  T acc[kMaxNR * 4];
+  for (index_t i = 0; i < M; ++i) {
+    T* c = C + i * ldc;
+    for (index_t j0 = 0; j0 < N; j0 += kMaxNR * 4) {
+      const index_t n = std::min<index_t>(kMaxNR * 4, N - j0);
+      for (index_t j = 0; j < n; ++j) acc[j] = T(0);
+      for (index_t p = 0; p < K; ++p) {
+        const T a = A[i * rsa + p * csa];
+        const T* b = B + p * rsb + j0 * csb;
+        for (index_t j = 0; j < n; ++j) acc[j] += a * b[j * csb];
       }
+      for (index_t j = 0; j < n; ++j)
+        c[j0 + j] = beta == T(0) ? alpha * acc[j] : alpha * acc[j] + beta * c[j0 + j];
     }
+  }
+}
+
+// An edge tile was computed into `tile` (ld NR) with beta 0; merge its m x n corner into C.
+template <typename T>
+void merge_tile(index_t m, index_t n, const T* tile, int nr, T beta, T* C, index_t ldc) {
+  for (index_t r = 0; r < m; ++r) {
+    T* c = C + r * ldc;
+    const T* t = tile + r * nr;
+    if (beta == T(0)) {
+      for (index_t j = 0; j < n; ++j) c[j] = t[j];
+    } else {
+      for (index_t j = 0; j < n; ++j) c[j] = t[j] + beta * c[j];
+    }
+  }
+}
+
+template <typename T>
+struct Problem {
+  const Ukernels<T>* uk;
+  index_t M, N, K;
+  T alpha;
+  const T* A;
+  index_t rsa, csa;
+  const T* B;
+  index_t rsb, csb;
+  T beta;
+  T* C;
+  index_t ldc;
+  bool direct_a;  // micro-kernel reads row-major A in place
+};
+
+// The ic step: C[ic:ic+mc, jc:jc+nc] = alpha * op(A)[ic:ic+mc, pc:pc+kc] * Bp + beta * C,
+// Bp being op(B)[pc:pc+kc, jc:jc+nc] packed. Ap holds the A block (or, when A is read in
+// place, just its ragged last panel).
+template <typename T>
+void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, index_t pc,
+                  index_t kc, T beta, index_t ic, index_t mc, T* Ap) {
+  const Ukernels<T>& uk = *pr.uk;
+  const int MR = uk.mr, NR = uk.nr;
+  alignas(64) T tile[kMaxMR * kMaxNR];
+  const T* Ablk = pr.A + ic * pr.rsa + pc * pr.csa;
+  const index_t mc_full = (mc / MR) * MR;
+  if (!pr.direct_a) {
+    uk.pack_a(mc, kc, Ablk, pr.rsa, pr.csa, Ap);
+  } else if (mc_full < mc) {
+    // The ragged last rows cannot be read as a full MR panel in place: pack them.
+    uk.pack_a(mc - mc_full, kc, Ablk + mc_full * pr.rsa, pr.rsa, pr.csa, Ap);
+  }
+  for (index_t jr = 0; jr < nc; jr += NR) {
+    const index_t nr = std::min<index_t>(NR, nc - jr);
+    const T* b = Bp + jr * kc;
+    T* Cj = pr.C + ic * pr.ldc + jc + jr;
+    for (index_t ir = 0; ir < mc; ir += MR) {
+      const index_t mr = std::min<index_t>(MR, mc - ir);
+      T* Cij = Cj + ir * pr.ldc;
+      const bool full = mr == MR && nr == NR;
+      T* cdst = full ? Cij : tile;
+      const index_t ldd = full ? pr.ldc : NR;
+      const T bdst = full ? beta : T(0);
+      if (pr.direct_a && ir < mc_full) {
+        uk.direct_a(kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, bdst, cdst, ldd);
+      } else {
+        const T* a = pr.direct_a ? Ap : Ap + ir * kc;
+        uk.packed(kc, pr.alpha, a, b, bdst, cdst, ldd);
+      }
+      if (!full) merge_tile(mr, nr, tile, NR, beta, Cij, pr.ldc);
+    }
+  }
+}
+
+// The A buffer of this thread for blocks of up to mc x kc (nullptr when out of memory).
+template <typename T>
+T* a_buffer(const Problem<T>& pr, index_t mc, index_t kc) {
+  const index_t MR = pr.uk->mr;
+  const index_t rows = pr.direct_a ? MR : ((mc + MR - 1) / MR) * MR;
+  return t_pack_a.get<T>(std::size_t(rows * kc));
+}
+
+// Out of memory for packed panels: compute the slice with the reference loop, so the
+// answer stays right (kernels never throw).
+template <typename T>
+void slice_reference(const Problem<T>& pr, index_t ic, index_t mc, index_t jc, index_t nc,
+                     index_t pc, index_t kc, T beta) {
+  // gemm_reference takes (trans, ld); recover them from the strides.
+  const bool tA = pr.rsa == 1 && pr.csa != 1, tB = pr.rsb == 1 && pr.csb != 1;
+  gemm_reference(tA, tB, mc, nc, kc, pr.alpha, pr.A + ic * pr.rsa + pc * pr.csa,
+                 tA ? pr.csa : pr.rsa, pr.B + pc * pr.rsb + jc * pr.csb, tB ? pr.csb : pr.rsb,
+                 beta, pr.C + ic * pr.ldc + jc, pr.ldc);
+}
+
+// All five loops over the C block [m0, m1) x [n0, n1), on the calling thread.
+template <typename T>
+void gemm_block(const Problem<T>& pr, index_t m0, index_t m1, index_t n0, index_t n1) {
+  const Ukernels<T>& uk = *pr.uk;
+  const int NR = uk.nr;
+  const index_t KC = uk.kc, MC = uk.mc, NC = uk.nc;
+  const index_t kc_max = std::min(KC, pr.K);
+  const index_t nc_max = std::min(NC, ((n1 - n0 + NR - 1) / NR) * NR);
+  T* Bp = t_pack_b.get<T>(std::size_t(kc_max * nc_max));
+  T* Ap = a_buffer(pr, std::min(MC, m1 - m0), kc_max);
+  for (index_t jc = n0; jc < n1; jc += NC) {
+    const index_t nc = std::min(NC, n1 - jc);
+    for (index_t pc = 0; pc < pr.K; pc += KC) {
+      const index_t kc = std::min(KC, pr.K - pc);
+      const T beta = pc == 0 ? pr.beta : T(1);
+      if (!Bp || !Ap) {
+        slice_reference(pr, m0, m1 - m0, jc, nc, pc, kc, beta);
+        continue;
+      }
+      uk.pack_b(kc, nc, pr.B + pc * pr.rsb + jc * pr.csb, pr.rsb, pr.csb, Bp);
+      for (index_t ic = m0; ic < m1; ic += MC)
+        macro_kernel(pr, Bp, jc, nc, pc, kc, beta, ic, std::min(MC, m1 - ic), Ap);
+    }
+  }
+}
+
+// Parallel over the ic loop with one packed B panel shared by all threads (BLIS's choice:
+// the B panel sits in the shared L3, each thread packs its own A blocks into its own L2).
+// Row tiles are claimed dynamically, several per thread, so a thread that a loaded machine
+// deschedules delays the call by one small tile, not by half of the work. Tiles cost no
+// duplicated packing: each A row is packed by exactly one tile.
+template <typename T>
+void gemm_parallel_m(const Problem<T>& pr, int nt) {
+  const Ukernels<T>& uk = *pr.uk;
+  const index_t MR = uk.mr, NR = uk.nr, KC = uk.kc, MC = uk.mc, NC = uk.nc;
+  const index_t kc_max = std::min(KC, pr.K);
+  const index_t nc_max = std::min(NC, ((pr.N + NR - 1) / NR) * NR);
+  T* Bp = t_pack_b.get<T>(std::size_t(kc_max * nc_max));
+  // Aim at 4 tiles per thread, each a whole number of MR panels and at most MC rows.
+  const index_t per = (pr.M + 4 * nt - 1) / (4 * nt);
+  const index_t mt = std::min(MC, std::max(MR, ((per + MR - 1) / MR) * MR));
+
+  struct Job {
+    const Problem<T>* pr;
+    const T* Bp;
+    index_t jc, nc, pc, kc, mt, ntiles;
+    T beta;
+    std::atomic<index_t> next{0};
+  };
+  struct PackJob {
+    const Problem<T>* pr;
+    T* Bp;
+    index_t jc, nc, pc, kc;
+  };
+  for (index_t jc = 0; jc < pr.N; jc += NC) {
+    const index_t nc = std::min(NC, pr.N - jc);
+    for (index_t pc = 0; pc < pr.K; pc += KC) {
+      const index_t kc = std::min(KC, pr.K - pc);
+      const T beta = pc == 0 ? pr.beta : T(1);
+      if (!Bp) {
+        slice_reference(pr, 0, pr.M, jc, nc, pc, kc, beta);
+        continue;
+      }
+      const index_t slivers = (nc + NR - 1) / NR;
+      const PackJob pj{&pr, Bp, jc, nc, pc, kc};
+      const PackJob* pjp = &pj;
+      auto pack = [pjp](index_t s0, index_t s1) {
+        const Problem<T>& p = *pjp->pr;
+        const index_t nr = p.uk->nr;
+        const index_t j0 = s0 * nr, j1 = std::min(pjp->nc, s1 * nr);
+        p.uk->pack_b(pjp->kc, j1 - j0, p.B + pjp->pc * p.rsb + (pjp->jc + j0) * p.csb, p.rsb,
+                     p.csb, pjp->Bp + j0 * pjp->kc);
+      };
+      // Packing B is K*N copies against M*N*K multiply-adds: share it only when it is big.
+      if (kc * nc >= (index_t(1) << 16)) {
+        parallel_for(slivers, pack);
+      } else {
+        pack(0, slivers);
+      }
+      Job job{&pr, Bp, jc, nc, pc, kc, mt, (pr.M + mt - 1) / mt, beta};
+      Job* jp = &job;
+      parallel_for(nt, [jp](index_t, index_t) {
+        const Problem<T>& p = *jp->pr;
+        T* Ap = a_buffer(p, jp->mt, jp->kc);
+        for (index_t t; (t = jp->next.fetch_add(1, std::memory_order_relaxed)) < jp->ntiles;) {
+          const index_t ic = t * jp->mt, mc = std::min(jp->mt, p.M - ic);
+          if (Ap) {
+            macro_kernel(p, jp->Bp, jp->jc, jp->nc, jp->pc, jp->kc, jp->beta, ic, mc, Ap);
+          } else {
+            slice_reference(p, ic, mc, jp->jc, jp->nc, jp->pc, jp->kc, jp->beta);
+          }
+        }
+      });
+    }
+  }
+}
+
+// Parallel over N for short, wide products (too few rows to share out): each thread runs
+// all five loops on its own column block with its own buffers.
+template <typename T>
+void gemm_parallel_n(const Problem<T>& pr, int nt) {
+  struct Job {
+    const Problem<T>* pr;
+    index_t npanels;
+    int nt;
+  };
+  const Job job{&pr, (pr.N + pr.uk->nr - 1) / pr.uk->nr, nt};
+  const Job* jp = &job;
+  parallel_for(nt, [jp](index_t b, index_t e) {
+    const Problem<T>& p = *jp->pr;
+    const index_t NR = p.uk->nr;
+    const index_t n0 = std::min(p.N, NR * (jp->npanels * b / jp->nt));
+    const index_t n1 = std::min(p.N, NR * (jp->npanels * e / jp->nt));
+    if (n0 < n1) gemm_block(p, 0, p.M, n0, n1);
+  });
+}
+
+}  // namespace
+
+template <typename T>
+void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, const T* A,
+          index_t lda, const T* B, index_t ldb, T beta, T* C, index_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  const index_t rsa = transA ? 1 : lda, csa = transA ? lda : 1;
+  const index_t rsb = transB ? 1 : ldb, csb = transB ? ldb : 1;
+  const index_t work = M * N * K;
+  if (work <= kTinyWork) {
+    gemm_tiny(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);
+    return;
+  }
+
+  Problem<T> pr{&kernels_for<T>(active_isa()), M, N, K, alpha, A, rsa, csa, B, rsb, csb,
+                beta, C, ldc, false};
+  const index_t MR = pr.uk->mr, NR = pr.uk->nr;
+  pr.direct_a = !transA && N <= 4 * NR;
+
+  const int nt = work >= kParallelWork ? num_threads() : 1;
+  const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
+  if (nt > 1 && mpanels >= 2 * nt) {
+    gemm_parallel_m(pr, nt);
+  } else if (nt > 1 && npanels >= 2 * nt) {
+    gemm_parallel_n(pr, nt);
+  } else {
+    gemm_block(pr, 0, M, 0, N);
   }
 }
 

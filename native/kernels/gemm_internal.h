@@ -1,0 +1,52 @@
+// Internal interface between the gemm driver (gemm.cc) and the per-ISA micro-kernel files
+// (gemm_ukernel_{generic,avx2,avx512}.cc). Not part of the kernel contract.
+//
+// BLIS vocabulary (flame/blis docs/KernelsHowTo.md):
+//   MR x NR  the register tile of C one micro-kernel call owns,
+//   KC       depth of one packed panel (the B sliver KC x NR stays in L1),
+//   MC       rows of the packed A block (MC x KC stays in L2),
+//   NC       columns of the packed B panel (KC x NC stays in L3).
+#pragma once
+
+#include "kernels/kernels.h"
+
+namespace nrnn {
+namespace gemm_detail {
+
+// One table per (ISA, element type). The driver reads it once per call.
+template <typename T>
+struct Ukernels {
+  int mr, nr;
+  index_t kc, mc, nc;
+
+  // C[0:MR, 0:NR] = alpha * A·B + beta * C over k, full tile. beta == 0 never reads C.
+  // Packed operands: A micro-panel element (r, p) at a[p*MR + r], B sliver (p, j) at
+  // b[p*NR + j].
+  void (*packed)(index_t k, T alpha, const T* a, const T* b, T beta, T* c, index_t ldc);
+
+  // Same tile with A read in place: element (r, p) at a[r*rsa + p*csa]; B packed.
+  // Used when A is reused too few times for packing it to pay (skinny N).
+  void (*direct_a)(index_t k, T alpha, const T* a, index_t rsa, index_t csa, const T* b,
+                   T beta, T* c, index_t ldc);
+
+  // Packs op(A)[0:mc, 0:kc] (element (i, p) at a[i*rsa + p*csa]) into ceil(mc/MR)
+  // micro-panels of MR x kc, rows past mc zero-filled.
+  void (*pack_a)(index_t mc, index_t kc, const T* a, index_t rsa, index_t csa, T* dst);
+
+  // Packs op(B)[0:kc, 0:nc] (element (p, j) at b[p*rsb + j*csb]) into ceil(nc/NR)
+  // slivers of kc x NR, columns past nc zero-filled.
+  void (*pack_b)(index_t kc, index_t nc, const T* b, index_t rsb, index_t csb, T* dst);
+};
+
+// Tables per ISA. The x86 ones exist only in x86-64 builds.
+extern const Ukernels<float> kGenericF32;
+extern const Ukernels<double> kGenericF64;
+#if defined(__x86_64__)
+extern const Ukernels<float> kAvx2F32;
+extern const Ukernels<double> kAvx2F64;
+extern const Ukernels<float> kAvx512F32;
+extern const Ukernels<double> kAvx512F64;
+#endif
+
+}  // namespace gemm_detail
+}  // namespace nrnn

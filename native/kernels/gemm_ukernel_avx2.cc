@@ -1,0 +1,289 @@
+// AVX2+FMA micro-kernels: float 6x16, double 6x8.
+//
+// 16 ymm registers: 12 accumulators (6 rows x 2 vectors) + 2 for the B row + 1 broadcast
+// = 15, so nothing spills. Per k step: 2 loads of B, 6 broadcasts of A, 12 FMAs; with two
+// FMA pipes of 4-cycle latency, 12 independent chains keep both pipes busy (8 needed),
+// and 8 loads per 6 cycles stay well under the load ports' rate. Row-major C suits NR
+// along the vector: C rows are updated with contiguous loads and stores.
+//
+// Blocking for Zen 3 class cores (32 KiB L1d, 512 KiB-1 MiB L2, 32 MiB shared L3):
+//   KC = 256: the B sliver KC x NR is 16 KiB (float and double alike) = half of L1,
+//             leaving room for the streaming A panel (6 KiB float, 12 KiB double).
+//   MC = 144 (float) / 72 (double): the packed A block MC x KC is 144 KiB, well inside a
+//             512 KiB L2 together with the C tiles and B slivers passing through.
+//   NC = 4080 (a multiple of both NRs): the packed B panel KC x NC is 4 / 8 MiB of L3.
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#define NRNN_UK_TARGET __attribute__((target("avx2,fma")))
+#include "kernels/gemm_ukernel_body.h"
+
+namespace nrnn {
+namespace gemm_detail {
+namespace {
+
+struct Avx2F32 {
+  using T = float;
+  using R = __m256;
+  static constexpr int W = 8;
+  NRNN_UK_INLINE static R zero() { return _mm256_setzero_ps(); }
+  NRNN_UK_INLINE static R load(const T* p) { return _mm256_loadu_ps(p); }
+  NRNN_UK_INLINE static void store(T* p, R r) { _mm256_storeu_ps(p, r); }
+  NRNN_UK_INLINE static R bcast(const T* p) { return _mm256_broadcast_ss(p); }
+  NRNN_UK_INLINE static R set1(T x) { return _mm256_set1_ps(x); }
+  NRNN_UK_INLINE static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
+  NRNN_UK_INLINE static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
+  NRNN_UK_INLINE static R add(R a, R b) { return _mm256_add_ps(a, b); }
+};
+
+struct Avx2F64 {
+  using T = double;
+  using R = __m256d;
+  static constexpr int W = 4;
+  NRNN_UK_INLINE static R zero() { return _mm256_setzero_pd(); }
+  NRNN_UK_INLINE static R load(const T* p) { return _mm256_loadu_pd(p); }
+  NRNN_UK_INLINE static void store(T* p, R r) { _mm256_storeu_pd(p, r); }
+  NRNN_UK_INLINE static R bcast(const T* p) { return _mm256_broadcast_sd(p); }
+  NRNN_UK_INLINE static R set1(T x) { return _mm256_set1_pd(x); }
+  NRNN_UK_INLINE static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
+  NRNN_UK_INLINE static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
+  NRNN_UK_INLINE static R add(R a, R b) { return _mm256_add_pd(a, b); }
+};
+
+// ---- packing ----------------------------------------------------------------------------
+// The generic pack loops move one element at a time; where a transpose is involved
+// (row-major A into k-major panels, transposed B into row slivers) that costs about as much
+// as the micro-kernel work on skinny products. These versions move whole vectors and
+// transpose 8x8 (float) or 4x4 (double) blocks in registers. Ragged panels and the k tail
+// use the generic loops.
+
+NRNN_UK_INLINE void transpose8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r4,
+                               __m256& r5, __m256& r6, __m256& r7) {
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r0 = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r1 = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r2 = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r3 = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r4 = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r5 = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r6 = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r7 = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+NRNN_UK_INLINE void transpose4(__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r3) {
+  const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+  const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+  r0 = _mm256_permute2f128_pd(t0, t2, 0x20);
+  r1 = _mm256_permute2f128_pd(t1, t3, 0x20);
+  r2 = _mm256_permute2f128_pd(t0, t2, 0x31);
+  r3 = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+// Stores the first 6 floats of v at d.
+NRNN_UK_INLINE void store6(float* d, __m256 v) {
+  _mm_storeu_ps(d, _mm256_castps256_ps128(v));
+  _mm_storel_pi(reinterpret_cast<__m64*>(d + 4), _mm256_extractf128_ps(v, 1));
+}
+
+// Transposed A: op(A)(i, p) = a[p*csa + i], so row p of storage holds column p of op(A)
+// for all mc rows. Walk storage row by row (sequential reads, one page at a time) and
+// deal each row's values out to the panels: 6 per panel, written at dst[q*MR*kc + p*MR].
+// Reads of 8 lanes stay inside the row except for the last panels, which use a masked
+// load that never touches the lanes past mc.
+NRNN_UK_TARGET void pack_a_f32_trans(index_t mc, index_t kc, const float* a, index_t csa,
+                                     float* dst) {
+  constexpr int MR = 6;
+  const index_t full = mc / MR;  // whole panels
+  const index_t wide = mc >= 8 ? (mc - 8) / MR + 1 : 0;  // panels q with q*MR + 8 <= mc
+  const __m256i mask6 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+  for (index_t p = 0; p < kc; ++p) {
+    const float* s = a + p * csa;
+    float* d = dst + p * MR;
+    index_t q = 0;
+    for (; q < wide; ++q) store6(d + q * MR * kc, _mm256_loadu_ps(s + q * MR));
+    for (; q < full; ++q) store6(d + q * MR * kc, _mm256_maskload_ps(s + q * MR, mask6));
+    if (full * MR < mc) {
+      const index_t m = mc - full * MR;
+      float* dd = d + full * MR * kc;
+      for (index_t r = 0; r < m; ++r) dd[r] = s[full * MR + r];
+      for (index_t r = m; r < MR; ++r) dd[r] = 0.0f;
+    }
+  }
+}
+
+NRNN_UK_TARGET void pack_a_f32(index_t mc, index_t kc, const float* a, index_t rsa,
+                               index_t csa, float* dst) {
+  constexpr int MR = 6;
+  if (rsa == 1 && csa != 1) {
+    pack_a_f32_trans(mc, kc, a, csa, dst);
+    return;
+  }
+  for (index_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
+    const float* src = a + i0 * rsa;
+    if (mc - i0 < MR || csa != 1) {
+      pack_a<float, MR>(std::min<index_t>(MR, mc - i0), kc, src, rsa, csa, dst);
+    } else {
+      const __m256 zero = _mm256_setzero_ps();
+      index_t p = 0;
+      for (; p + 8 <= kc; p += 8) {
+        __m256 r0 = _mm256_loadu_ps(src + 0 * rsa + p), r1 = _mm256_loadu_ps(src + 1 * rsa + p);
+        __m256 r2 = _mm256_loadu_ps(src + 2 * rsa + p), r3 = _mm256_loadu_ps(src + 3 * rsa + p);
+        __m256 r4 = _mm256_loadu_ps(src + 4 * rsa + p), r5 = _mm256_loadu_ps(src + 5 * rsa + p);
+        __m256 r6 = zero, r7 = zero;
+        transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+        float* d = dst + p * MR;
+        store6(d + 0 * MR, r0);
+        store6(d + 1 * MR, r1);
+        store6(d + 2 * MR, r2);
+        store6(d + 3 * MR, r3);
+        store6(d + 4 * MR, r4);
+        store6(d + 5 * MR, r5);
+        store6(d + 6 * MR, r6);
+        store6(d + 7 * MR, r7);
+      }
+      for (; p < kc; ++p)
+        for (int r = 0; r < MR; ++r) dst[p * MR + r] = src[r * rsa + p];
+    }
+  }
+}
+
+NRNN_UK_TARGET void pack_b_f32(index_t kc, index_t nc, const float* b, index_t rsb,
+                               index_t csb, float* dst) {
+  constexpr int NR = 16;
+  for (index_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc) {
+    const float* src = b + j0 * csb;
+    if (nc - j0 < NR || rsb != 1) {
+      pack_b<float, NR>(kc, std::min<index_t>(NR, nc - j0), src, rsb, csb, dst);
+      continue;
+    }
+    // Transposed B: rows of storage are columns of op(B); 8x8 blocks turn them around.
+    index_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+      for (int h = 0; h < 2; ++h) {
+        const float* s = src + (8 * h) * csb + p;
+        __m256 r0 = _mm256_loadu_ps(s + 0 * csb), r1 = _mm256_loadu_ps(s + 1 * csb);
+        __m256 r2 = _mm256_loadu_ps(s + 2 * csb), r3 = _mm256_loadu_ps(s + 3 * csb);
+        __m256 r4 = _mm256_loadu_ps(s + 4 * csb), r5 = _mm256_loadu_ps(s + 5 * csb);
+        __m256 r6 = _mm256_loadu_ps(s + 6 * csb), r7 = _mm256_loadu_ps(s + 7 * csb);
+        transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+        float* d = dst + p * NR + 8 * h;
+        _mm256_storeu_ps(d + 0 * NR, r0);
+        _mm256_storeu_ps(d + 1 * NR, r1);
+        _mm256_storeu_ps(d + 2 * NR, r2);
+        _mm256_storeu_ps(d + 3 * NR, r3);
+        _mm256_storeu_ps(d + 4 * NR, r4);
+        _mm256_storeu_ps(d + 5 * NR, r5);
+        _mm256_storeu_ps(d + 6 * NR, r6);
+        _mm256_storeu_ps(d + 7 * NR, r7);
+      }
+    }
+    for (; p < kc; ++p)
+      for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[j * csb + p];
+  }
+}
+
+// Transposed A, as pack_a_f32_trans: storage row by row, 4 + 2 doubles per panel.
+NRNN_UK_TARGET void pack_a_f64_trans(index_t mc, index_t kc, const double* a, index_t csa,
+                                     double* dst) {
+  constexpr int MR = 6;
+  const index_t full = mc / MR;
+  for (index_t p = 0; p < kc; ++p) {
+    const double* s = a + p * csa;
+    double* d = dst + p * MR;
+    for (index_t q = 0; q < full; ++q) {
+      _mm256_storeu_pd(d + q * MR * kc, _mm256_loadu_pd(s + q * MR));
+      _mm_storeu_pd(d + q * MR * kc + 4, _mm_loadu_pd(s + q * MR + 4));
+    }
+    if (full * MR < mc) {
+      const index_t m = mc - full * MR;
+      double* dd = d + full * MR * kc;
+      for (index_t r = 0; r < m; ++r) dd[r] = s[full * MR + r];
+      for (index_t r = m; r < MR; ++r) dd[r] = 0.0;
+    }
+  }
+}
+
+NRNN_UK_TARGET void pack_a_f64(index_t mc, index_t kc, const double* a, index_t rsa,
+                               index_t csa, double* dst) {
+  constexpr int MR = 6;
+  if (rsa == 1 && csa != 1) {
+    pack_a_f64_trans(mc, kc, a, csa, dst);
+    return;
+  }
+  for (index_t i0 = 0; i0 < mc; i0 += MR, dst += MR * kc) {
+    const double* src = a + i0 * rsa;
+    if (mc - i0 < MR || csa != 1) {
+      pack_a<double, MR>(std::min<index_t>(MR, mc - i0), kc, src, rsa, csa, dst);
+    } else {
+      index_t p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        __m256d r0 = _mm256_loadu_pd(src + 0 * rsa + p), r1 = _mm256_loadu_pd(src + 1 * rsa + p);
+        __m256d r2 = _mm256_loadu_pd(src + 2 * rsa + p), r3 = _mm256_loadu_pd(src + 3 * rsa + p);
+        const __m256d r4 = _mm256_loadu_pd(src + 4 * rsa + p);
+        const __m256d r5 = _mm256_loadu_pd(src + 5 * rsa + p);
+        transpose4(r0, r1, r2, r3);
+        // Rows 4 and 5: (r4[q], r5[q]) pairs for q = 0, 2 in lo, q = 1, 3 in hi.
+        const __m256d lo = _mm256_unpacklo_pd(r4, r5), hi = _mm256_unpackhi_pd(r4, r5);
+        double* d = dst + p * MR;
+        _mm256_storeu_pd(d + 0 * MR, r0);
+        _mm_storeu_pd(d + 0 * MR + 4, _mm256_castpd256_pd128(lo));
+        _mm256_storeu_pd(d + 1 * MR, r1);
+        _mm_storeu_pd(d + 1 * MR + 4, _mm256_castpd256_pd128(hi));
+        _mm256_storeu_pd(d + 2 * MR, r2);
+        _mm_storeu_pd(d + 2 * MR + 4, _mm256_extractf128_pd(lo, 1));
+        _mm256_storeu_pd(d + 3 * MR, r3);
+        _mm_storeu_pd(d + 3 * MR + 4, _mm256_extractf128_pd(hi, 1));
+      }
+      for (; p < kc; ++p)
+        for (int r = 0; r < MR; ++r) dst[p * MR + r] = src[r * rsa + p];
+    }
+  }
+}
+
+NRNN_UK_TARGET void pack_b_f64(index_t kc, index_t nc, const double* b, index_t rsb,
+                               index_t csb, double* dst) {
+  constexpr int NR = 8;
+  for (index_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc) {
+    const double* src = b + j0 * csb;
+    if (nc - j0 < NR || rsb != 1) {
+      pack_b<double, NR>(kc, std::min<index_t>(NR, nc - j0), src, rsb, csb, dst);
+      continue;
+    }
+    index_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      for (int h = 0; h < 2; ++h) {
+        const double* s = src + (4 * h) * csb + p;
+        __m256d r0 = _mm256_loadu_pd(s + 0 * csb), r1 = _mm256_loadu_pd(s + 1 * csb);
+        __m256d r2 = _mm256_loadu_pd(s + 2 * csb), r3 = _mm256_loadu_pd(s + 3 * csb);
+        transpose4(r0, r1, r2, r3);
+        double* d = dst + p * NR + 4 * h;
+        _mm256_storeu_pd(d + 0 * NR, r0);
+        _mm256_storeu_pd(d + 1 * NR, r1);
+        _mm256_storeu_pd(d + 2 * NR, r2);
+        _mm256_storeu_pd(d + 3 * NR, r3);
+      }
+    }
+    for (; p < kc; ++p)
+      for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[j * csb + p];
+  }
+}
+
+}  // namespace
+
+extern const Ukernels<float> kAvx2F32 =
+    with_packing(make_table<Avx2F32, 6, 2>(256, 144, 4080), &pack_a_f32, &pack_b_f32);
+extern const Ukernels<double> kAvx2F64 =
+    with_packing(make_table<Avx2F64, 6, 2>(256, 72, 4080), &pack_a_f64, &pack_b_f64);
+
+}  // namespace gemm_detail
+}  // namespace nrnn
+
+#endif  // __x86_64__
