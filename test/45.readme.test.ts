@@ -1,0 +1,31 @@
+// The README's library example runs as written, against this checkout.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+describe('45 README', () => {
+  it('the library example trains, prints a low loss and samples', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Library'));
+    const match = /```js\n([\s\S]*?)```/.exec(section);
+    expect(match, 'a js block under "## Library"').to.not.equal(null);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rnn-readme-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'node_modules'));
+      fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'native-rnn'), 'dir');
+      fs.writeFileSync(path.join(dir, 'example.js'), (match as RegExpExecArray)[1]);
+      const r = spawnSync(process.execPath, ['example.js'], { cwd: dir, encoding: 'utf8', timeout: 120000 });
+      expect(r.status, r.stderr).to.equal(0);
+      const final = /final loss ([0-9.]+)/.exec(r.stdout);
+      expect(final, r.stdout).to.not.equal(null);
+      expect(Number((final as RegExpExecArray)[1])).to.be.below(0.1);
+      expect(r.stdout).to.match(/\nh[a-z ]+/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
