@@ -78,7 +78,7 @@ export function buildProgram(): Command {
     .option('--batch <n>', 'parallel streams per step', positiveInt, 32)
     .addOption(new Option('--steps <n>', `optimizer steps in all, counted from the start of the run (default ${DEFAULT_STEPS})`).argParser(positiveInt).conflicts('epochs'))
     .addOption(new Option('--epochs <n>', 'passes over the training text in all, instead of --steps').argParser(positiveInt))
-    .option('--lr <rate>', 'learning rate (default: adam 3e-3, sgd 0.1, adagrad 0.1, rmsprop 1e-2)', positiveNumber)
+    .option('--lr <rate>', 'learning rate (default: adam 2e-3, sgd 0.1, adagrad 0.1, rmsprop 1e-2)', positiveNumber)
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'sgd', 'adagrad', 'rmsprop']).default('adam'))
     .option('--clip <norm>', 'clip the gradient norm to this', positiveNumber, 5)
     .addOption(backendOption())
