@@ -67,16 +67,17 @@ export class Reporter {
   begin(startStep: number, totalSteps: number): void {
     if (this.mode !== 'bar') return;
     this.multibar = new MultiBar({
-      format: ' {bar} {percentage}% | step {value}/{total} | loss {loss} | val {val} | {speed} tok/s | ETA {eta}',
-      hideCursor: true, clearOnComplete: false, stopOnComplete: false, stream: process.stdout, barsize: 24, fps: 8,
+      // Kept under 80 columns: cli-progress cuts the line at the terminal's width.
+      format: ' {bar} {value}/{total}  loss {loss}  val {val}  {speed} tok/s  ETA {remaining}',
+      hideCursor: true, clearOnComplete: false, stopOnComplete: false, stream: process.stdout, barsize: 16, fps: 8,
     }, Presets.shades_classic);
-    this.bar = this.multibar.create(totalSteps, startStep, { loss: '-', val: '-', speed: '-', eta: '?' });
+    this.bar = this.multibar.create(totalSteps, startStep, { loss: '-', val: '-', speed: '-', remaining: '?' });
   }
 
   step(r: StepReport): void {
     const val = r.validationLoss === null ? '-' : r.validationLoss.toFixed(4);
     if (this.mode === 'bar') {
-      this.bar?.update(r.step, { loss: r.loss.toFixed(4), val, speed: Math.round(r.tokensPerSecond).toLocaleString('en-US'), eta: duration(r.etaSeconds) });
+      this.bar?.update(r.step, { loss: r.loss.toFixed(4), val, speed: Math.round(r.tokensPerSecond).toLocaleString('en-US'), remaining: duration(r.etaSeconds) });
       return;
     }
     if (r.step !== 1 && r.step % this.logEvery !== 0 && r.step !== r.totalSteps) return;
