@@ -128,6 +128,12 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
+  // `native-rnn sample | head`: the reader left, so nothing more can be shown; stop quietly
+  // instead of dying on an unhandled EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   buildProgram().parseAsync(process.argv).catch((err: unknown) => {
     process.stderr.write(`native-rnn: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = 1;

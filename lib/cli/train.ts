@@ -296,6 +296,10 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
       },
       onEvaluate: (e) => {
         lastValidation = e;
+        // A resumed run that is already complete validates the step its checkpoint already recorded.
+        let previous = rows.length - 1;
+        while (previous >= 0 && rows[previous].kind !== 'validation') previous--;
+        if (previous >= 0 && rows[previous].step === e.step) rows.splice(previous, 1);
         rows.push({ kind: 'validation', step: e.step, epoch: e.epoch, loss: e.loss, bpc: e.bpc });
         if (mode !== 'bar') {
           reporter.note(`step ${e.step}: validation loss ${e.loss.toFixed(4)} (${e.bpc.toFixed(3)} bits/char)` +
