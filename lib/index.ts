@@ -20,3 +20,7 @@ export {
   Trainer, TokenStreams, TrainingDivergedError, type TrainerOptions, type FitOptions, type FitResult, type StepInfo,
   type EvalResult, type Batch, type TrainingData, type TrainerSnapshot,
 } from './train/trainer';
+export {
+  saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT,
+  type CheckpointContents, type LoadedCheckpoint, type LoadCheckpointOptions, type JsonValue,
+} from './io/checkpoint';

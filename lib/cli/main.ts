@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// The `native-rnn` command: train | sample | eval. Parsing and flag validation live here;
+// each command is its own module. Every failure a user can cause ends as one line on stderr
+// ("native-rnn: error: ...") and exit code 1, never a stack trace.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BackendUnavailableError } from '../backend/errors';
+import { TextDataError } from '../data/errors';
+import { CheckpointError } from '../io/errors';
+import type { OptimizerName } from '../train/optimizer';
+import { CliError } from './errors';
+import { evaluate } from './evaluate';
+import { sample } from './sample';
+import { DEFAULT_STEPS, train, type BackendChoice, type TrainFlags } from './train';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer >= 0.');
+  return n;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!/^\s*-?\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer.');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
+  return n;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a number in [0, 1).');
+  return n;
+}
+
+function threads(value: string): number {
+  const n = positiveInt(value);
+  if (n > 1024) throw new InvalidArgumentError('expected at most 1024.');
+  return n;
+}
+
+const backendOption = () => new Option('--backend <name>', 'kernels: native (C++ addon) or ts (pure TypeScript); auto picks native when built')
+  .choices(['native', 'ts', 'auto']).default('auto');
+const threadsOption = () => new Option('--threads <n>', 'threads of the native kernels').argParser(threads);
+
+async function run(action: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await action();
+  } catch (err) {
+    process.exitCode = 1;
+    const known = err instanceof CliError || err instanceof TextDataError || err instanceof CheckpointError ||
+      err instanceof BackendUnavailableError || err instanceof RangeError || err instanceof TypeError;
+    if (known && !process.env.NATIVE_RNN_DEBUG) process.stderr.write(`native-rnn: error: ${(err as Error).message}\n`);
+    else process.stderr.write(`native-rnn: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('native-rnn')
+    .description('Train character-level recurrent networks, sample from them and evaluate them.')
+    .showHelpAfterError('(add --help for usage)');
+
+  const trainCmd = program.command('train')
+    .description('train a character model on the built-in names or on a text file, saving checkpoints')
+    .option('--data <file>', 'UTF-8 text file, one example a line (default: the built-in names)')
+    .option('--hidden <n>', 'hidden units per layer', positiveInt, 128)
+    .option('--layers <n>', 'stacked RNN layers', positiveInt, 1)
+    .option('--seq-length <n>', 'BPTT steps per chunk', positiveInt, 32)
+    .option('--batch <n>', 'parallel streams per step', positiveInt, 32)
+    .addOption(new Option('--steps <n>', `optimizer steps in all, counted from the start of the run (default ${DEFAULT_STEPS})`).argParser(positiveInt).conflicts('epochs'))
+    .addOption(new Option('--epochs <n>', 'passes over the training text in all, instead of --steps').argParser(positiveInt))
+    .option('--lr <rate>', 'learning rate (default: adam 2e-3, sgd 0.1, adagrad 0.1, rmsprop 1e-2)', positiveNumber)
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'sgd', 'adagrad', 'rmsprop']).default('adam'))
+    .option('--clip <norm>', 'clip the gradient norm to this', positiveNumber, 5)
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .option('--seed <n>', 'seed of the weights and of the samples', integer, 1)
+    .option('--save <path>', 'checkpoint file (default: checkpoints/<data>.safetensors, or the --resume file)')
+    .option('--resume <path>', 'continue the run saved in this checkpoint exactly where it stopped')
+    .option('--val-fraction <f>', 'share of lines held out for validation', fraction, 0.1)
+    .option('--sample-every <n>', 'print samples every n steps (0: never)', nonNegativeInt, 500)
+    .option('--eval-every <n>', 'validate every n steps', positiveInt, 100)
+    .option('--save-every <n>', 'write the checkpoint every n steps (0: only at the end)', nonNegativeInt, 250)
+    .option('--log-every <n>', 'print a progress line every n steps when not on a terminal', positiveInt)
+    .option('--json', 'print one JSON object per report (for scripts)', false)
+    .action(async (opts: Record<string, unknown>) => {
+      const flags = { ...opts, optimizer: opts.optimizer as OptimizerName, backend: opts.backend as BackendChoice } as unknown as TrainFlags;
+      await run(() => train(flags, (flag) => trainCmd.getOptionValueSource(flag) === 'cli'));
+    });
+
+  program.command('sample')
+    .description('print lines (names) sampled from a checkpoint')
+    .requiredOption('--checkpoint <path>', 'checkpoint file')
+    .option('--count <n>', 'how many lines', positiveInt, 20)
+    .option('--temperature <t>', 'softmax temperature: lower is safer, higher is wilder', positiveNumber, 0.8)
+    .option('--prime <text>', 'text every line starts with', '')
+    .option('--seed <n>', 'seed of the sampler (same seed, same lines)', integer, 0)
+    .option('--max-length <n>', 'longest line, in characters after the prime', positiveInt, 100)
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .option('--json', 'print one JSON object', false)
+    .action(async (opts: Record<string, unknown>) => {
+      await run(() => sample(opts as unknown as Parameters<typeof sample>[0]));
+    });
+
+  program.command('eval')
+    .description('loss and bits per character of a checkpoint, beside the bigram baseline of the same text')
+    .requiredOption('--checkpoint <path>', 'checkpoint file')
+    .option('--data <file>', "text file to score (default: the checkpoint's own data)")
+    .option('--val-fraction <f>', "share held out, as in train (default: the checkpoint's)", fraction)
+    .addOption(backendOption())
+    .addOption(threadsOption())
+    .option('--json', 'print one JSON object', false)
+    .action(async (opts: Record<string, unknown>) => {
+      await run(() => evaluate(opts as unknown as Parameters<typeof evaluate>[0]));
+    });
+
+  return program;
+}
+
+if (require.main === module) {
+  // `native-rnn sample | head`: the reader left, so nothing more can be shown; stop quietly
+  // instead of dying on an unhandled EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  buildProgram().parseAsync(process.argv).catch((err: unknown) => {
+    process.stderr.write(`native-rnn: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
