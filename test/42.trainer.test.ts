@@ -220,6 +220,19 @@ describe('42 determinism and truncated BPTT', () => {
     });
   }
 
+  it('a snapshot is a copy: training on afterwards does not change it (regression: it aliased the live arrays)', async () => {
+    const model = new RNNModel({ vocabSize: V, hiddenSize: 8, backend: 'ts', seed: 1 });
+    const trainer = new Trainer(model, { optimizer: 'adam', lr: 1e-2 });
+    await trainer.fit(tokens, { ...fo, steps: 3 });
+    const snap = trainer.snapshot();
+    const frozen = JSON.stringify(snap, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
+    await trainer.fit(tokens, { ...fo, steps: 6 });
+    expect(JSON.stringify(snap, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v))).to.equal(frozen);
+    for (const [k, arr] of Object.entries(snap.optimizerState)) expect(arr, k).to.not.equal(trainer.optimizer.state[k]);
+    expect(Object.keys(snap.hiddenStates)).to.deep.equal(['state.12x4.l0']);
+    expect(snap.hiddenStates['state.12x4.l0']).to.not.equal(model.workspace(12, 4).state[0]);
+  });
+
   it('restore refuses a snapshot that does not fit the model, naming the piece', async () => {
     const small = new RNNModel({ vocabSize: V, hiddenSize: 4, backend: 'ts' });
     const big = new RNNModel({ vocabSize: V, hiddenSize: 8, backend: 'ts' });
@@ -411,14 +424,23 @@ describe('42 training does not block the event loop; in-flight native steps surv
     return { worst, ticks, ticksBetweenSteps, ms, perStep: ms / steps };
   }
 
+  // A step that blocked the main thread would delay the timer by a whole step on every run,
+  // so the bound is 100 ms and also half a step (the test must be able to fail on a fast
+  // machine, where a step may take less than 100 ms). The machine is shared: one re-run is
+  // allowed when the first measurement is over (a blocking step fails both).
   it('[native] hidden 256, batch 32, seq 32, 30 steps: the worst extra delay of a 10 ms interval stays < 100 ms', async function () {
     if (!HAS_NATIVE) this.skip();
-    const r = await timedFit('native', 256, 30);
-    measured.push(`event loop [native] H=256 32x32, 30 steps in ${r.ms.toFixed(0)} ms (${r.perStep.toFixed(0)} ms/step): ` +
-      `worst extra timer delay ${r.worst.toFixed(1)} ms over ${r.ticks} ticks`);
-    // the steps are long enough that a blocking implementation would show up
-    expect(r.perStep, 'ms per step').to.be.greaterThan(10);
-    expect(r.worst, 'worst extra delay (ms)').to.be.lessThan(100);
+    let r = await timedFit('native', 256, 30);
+    const report = (x: typeof r) => `30 steps in ${x.ms.toFixed(0)} ms (${x.perStep.toFixed(0)} ms/step): ` +
+      `worst extra timer delay ${x.worst.toFixed(1)} ms over ${x.ticks} ticks`;
+    const bound = (x: typeof r) => Math.min(100, x.perStep / 2);
+    let text = report(r);
+    if (r.worst >= bound(r)) {
+      r = await timedFit('native', 256, 30);
+      text += `; over the bound, re-run: ${report(r)}`;
+    }
+    measured.push(`event loop [native] H=256 32x32: ${text}`);
+    expect(r.worst, `worst extra delay (ms), ${r.perStep.toFixed(0)} ms per step`).to.be.lessThan(bound(r));
     expect(r.ticks).to.be.greaterThan(r.ms / 10 / 3);
   });
 
