@@ -331,15 +331,20 @@ export class Trainer {
     return { steps: this.step, epoch: this.epoch, loss: lastLoss, validation, aborted, elapsedMs: Date.now() - started };
   }
 
-  /** Everything needed to resume exactly: counters, optimizer state and carried hidden states. */
+  /**
+   * Everything needed to resume exactly: counters, optimizer state and carried hidden states,
+   * as of now. The arrays are copies, so training on afterwards does not change the snapshot.
+   */
   snapshot(): TrainerSnapshot {
     const states: Record<string, FloatArray> = {};
     for (const [key, ws] of this.model.workspacesByShape()) {
-      ws.state.forEach((s, l) => { states[`state.${key}.l${l}`] = s; });
+      ws.state.forEach((s, l) => { states[`state.${key}.l${l}`] = s.slice(); });
     }
+    const optimizerState: Record<string, FloatArray> = {};
+    for (const [name, arr] of Object.entries(this.optimizer.state)) optimizerState[name] = arr.slice();
     return {
       step: this.step, epoch: this.epoch, position: this.position,
-      optimizer: this.optimizer.toJSON(), optimizerState: { ...this.optimizer.state }, hiddenStates: states,
+      optimizer: this.optimizer.toJSON(), optimizerState, hiddenStates: states,
     };
   }
 
