@@ -8,6 +8,7 @@
 // hidden state carried from chunk to chunk with the gradient cut at the boundary.
 import { invalidRange, invalidType } from '../backend/errors';
 import type { FloatArray, Op } from '../backend/types';
+import { allocate } from '../tensor';
 import type { ModelInput, ModelTarget, RNNModel, Workspace } from '../nn/model';
 import { createOptimizer, Optimizer, type OptimizerName, type OptimizerOptions } from './optimizer';
 import { createSchedule, type Schedule, type ScheduleSpec } from './schedule';
@@ -151,6 +152,8 @@ export class Trainer {
   epoch = 0;
   /** The next chunk of the current epoch (token streams) or batch index. */
   position = 0;
+  private backup: FloatArray | null = null;
+  private readonly paramCheck = new Float64Array(1);
 
   constructor(model: RNNModel, options: TrainerOptions = {}) {
     const fn = 'new Trainer';
@@ -187,12 +190,21 @@ export class Trainer {
     const stepNo = this.step + 1;
     if (!Number.isFinite(loss)) throw new TrainingDivergedError(stepNo, `the loss is ${loss}`);
     if (!Number.isFinite(gradNorm)) throw new TrainingDivergedError(stepNo, `the gradient norm is ${gradNorm}`);
+    // The update keeps a copy of the parameters: finite gradients times a huge learning rate
+    // can still overflow them, and then the step fails with the parameters put back.
     const update: Op[] = [];
     const n = model.grads.length;
+    if (this.backup === null || this.backup.length !== n) this.backup = allocate(model.config.dtype, n);
+    update.push(['copy', n, model.params, 0, this.backup, 0]);
     if (this.clipNorm !== null && gradNorm > this.clipNorm) update.push(['scale', n, this.clipNorm / gradNorm, model.grads, 0]);
     if (this.clipValue !== null) update.push(['clipByValue', n, this.clipValue, model.grads, 0]);
     this.optimizer.record(update, model.params, model.grads, this.lr);
+    update.push(['fill', 1, 0, this.paramCheck, 0], ['sumSquares', n, model.params, 0, this.paramCheck, 0]);
     await model.backend.run(update);
+    if (!Number.isFinite(this.paramCheck[0])) {
+      model.params.set(this.backup);
+      throw new TrainingDivergedError(stepNo, 'the update made the parameters overflow (they are restored; the optimizer state is not)');
+    }
     this.step = stepNo;
     return { loss, gradNorm };
   }
