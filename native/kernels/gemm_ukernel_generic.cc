@@ -31,6 +31,11 @@ struct Vec16 {
   NRNN_UK_INLINE static R fma(R a, R b, R c) { return a * b + c; }
   NRNN_UK_INLINE static R mul(R a, R b) { return a * b; }
   NRNN_UK_INLINE static R add(R a, R b) { return a + b; }
+  NRNN_UK_INLINE static T sum(R r) {
+    T s = T(0);
+    for (int i = 0; i < W; ++i) s += r[i];
+    return s;
+  }
 };
 
 }  // namespace
