@@ -29,6 +29,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#if defined(_MSC_VER)
+#include <malloc.h>
+#endif
 
 #include "kernels/gemm_internal.h"
 #include "kernels/runtime.h"
@@ -81,14 +84,28 @@ struct PackBuffer {
   PackBuffer() = default;
   PackBuffer(const PackBuffer&) = delete;
   PackBuffer& operator=(const PackBuffer&) = delete;
-  ~PackBuffer() { std::free(p); }
+  ~PackBuffer() { release(p); }
+  static void* allocate(std::size_t bytes) {
+#if defined(_MSC_VER)
+    return _aligned_malloc(bytes, 64);
+#else
+    return std::aligned_alloc(64, bytes);
+#endif
+  }
+  static void release(void* q) {
+#if defined(_MSC_VER)
+    _aligned_free(q);
+#else
+    std::free(q);
+#endif
+  }
   // Returns nullptr when memory is exhausted (kernels never throw).
   template <typename T>
   T* get(std::size_t count) {
     const std::size_t need = (count * sizeof(T) + 63) & ~std::size_t(63);
     if (need > bytes) {
-      std::free(p);
-      p = std::aligned_alloc(64, need);
+      release(p);
+      p = allocate(need);
       bytes = p ? need : 0;
     }
     return static_cast<T*>(p);

@@ -25,7 +25,13 @@
 
 #include "kernels/gemm_internal.h"
 
+#if defined(__GNUC__) || defined(__clang__)
 #define NRNN_UK_INLINE NRNN_UK_TARGET __attribute__((always_inline)) inline
+#define NRNN_PREFETCH_W(p) __builtin_prefetch((p), 1, 3)
+#else  // other compilers build only the portable path (no NRNN_UK_TARGET there)
+#define NRNN_UK_INLINE NRNN_UK_TARGET __forceinline
+#define NRNN_PREFETCH_W(p) ((void)(p))
+#endif
 
 namespace nrnn {
 namespace gemm_detail {
@@ -53,8 +59,8 @@ NRNN_UK_INLINE void ukernel_body(index_t k, typename V::T alpha, const typename 
   if (beta != T(0)) {
 #pragma GCC unroll 32
     for (int r = 0; r < MR; ++r) {
-      __builtin_prefetch(c + r * ldc, 1, 3);
-      __builtin_prefetch(c + r * ldc + NR - 1, 1, 3);
+      NRNN_PREFETCH_W(c + r * ldc);
+      NRNN_PREFETCH_W(c + r * ldc + NR - 1);
     }
   }
 
