@@ -227,6 +227,9 @@ int main(int argc, char** argv) {
     cases.push_back(Case{"rnn " + s + " TN", true, false, nc, m, nc, 1.0});
     cases.push_back(Case{"rnn " + s + " NT", false, true, nc, m, nc, 1.0});
   }
+  // Batch-1 sampling: matrix-vector products.
+  cases.push_back(Case{"rnn 1024x1x1024 NN", false, false, 1024, 1, 1024, 1.0});
+  cases.push_back(Case{"rnn 1024x1x1024 TN", true, false, 1024, 1, 1024, 1.0});
   cases.push_back(Case{"rnn 256x256x64 NT", false, true, 256, 256, 64, 1.0});
   cases.push_back(Case{"rnn 256x256x2048 NT", false, true, 256, 256, 2048, 1.0});
   if (!quick) cases.push_back(Case{"rnn 1024x1024x2048 NT", false, true, 1024, 1024, 2048, 1.0});
@@ -259,7 +262,9 @@ int main(int argc, char** argv) {
     std::printf("  \"openblas\": %s%s%s,\n", ob.ok() ? "\"" : "",
                 ob.ok() ? (ob.get_config ? ob.get_config() : "present") : "null",
                 ob.ok() ? "\"" : "");
-    std::printf("  \"unit\": \"GFLOP/s, median of %d; ratio = median of paired ours/openblas\",\n  \"results\": [\n", reps);
+    std::printf("  \"unit\": \"GFLOP/s, median of %d; ratio = median of paired "
+                "ours/openblas\",\n  \"results\": [\n",
+                reps);
     for (std::size_t i = 0; i < results.size(); ++i) {
       const Result& r = results[i];
       std::printf("    {\"case\": \"%s\", \"M\": %lld, \"N\": %lld, \"K\": %lld, \"transA\": %s, "

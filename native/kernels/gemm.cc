@@ -18,16 +18,20 @@
 //
 // Shape paths:
 //   tiny (M*N*K <= 2048)   a plain loop: dispatch and packing would cost more than the math.
-//   skinny N (N <= 4*NR)   row-major A is read in place by the micro-kernel: each A value
+//   M == 1 or N == 1       matrix-vector kernels (batch-1 sampling of an RNN).
+//   skinny N (N <= 128)    row-major A is read in place by the micro-kernel: each A value
 //                          is used by only N/NR micro-kernel calls, too few to repay a
-//                          transposing pack. The RNN products (n_c x m with m = 32..64)
-//                          take this path.
+//                          transposing pack (the MC x KC block still stays in L2 across
+//                          the jr loop). The RNN products (n_c x m, m = 32..64) go here.
 //   otherwise              both operands packed.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#if defined(_MSC_VER)
+#include <malloc.h>
+#endif
 
 #include "kernels/gemm_internal.h"
 #include "kernels/runtime.h"
@@ -65,6 +69,10 @@ constexpr int kMaxMR = 12, kMaxNR = 32;  // largest tile of any table (AVX-512 f
 
 // Below this many multiply-adds the plain loop wins (measured with gemm_bench).
 constexpr index_t kTinyWork = 2048;
+// Row-major A is read in place when N is at most this: measured (gemm_bench and paired
+// runs) 3-20% faster than packing at N = 32..128 in float, even in double at 64, neutral
+// at 128-256, slower at 512.
+constexpr index_t kDirectAMaxN = 128;
 // Below this many multiply-adds one thread is faster than a fork-join.
 constexpr index_t kParallelWork = index_t(1) << 17;
 
@@ -76,14 +84,28 @@ struct PackBuffer {
   PackBuffer() = default;
   PackBuffer(const PackBuffer&) = delete;
   PackBuffer& operator=(const PackBuffer&) = delete;
-  ~PackBuffer() { std::free(p); }
+  ~PackBuffer() { release(p); }
+  static void* allocate(std::size_t bytes) {
+#if defined(_MSC_VER)
+    return _aligned_malloc(bytes, 64);
+#else
+    return std::aligned_alloc(64, bytes);
+#endif
+  }
+  static void release(void* q) {
+#if defined(_MSC_VER)
+    _aligned_free(q);
+#else
+    std::free(q);
+#endif
+  }
   // Returns nullptr when memory is exhausted (kernels never throw).
   template <typename T>
   T* get(std::size_t count) {
     const std::size_t need = (count * sizeof(T) + 63) & ~std::size_t(63);
     if (need > bytes) {
-      std::free(p);
-      p = std::aligned_alloc(64, need);
+      release(p);
+      p = allocate(need);
       bytes = p ? need : 0;
     }
     return static_cast<T*>(p);
@@ -332,6 +354,80 @@ void gemm_parallel_n(const Problem<T>& pr, int nt) {
   });
 }
 
+// M == 1 or N == 1: matrix-vector products (see Ukernels::gemv_rows / gemv_cols).
+// Threads split the output vector in blocks of 64 elements when the matrix is large.
+template <typename T>
+void gemm_vector(const Ukernels<T>& uk, bool transA, bool transB, index_t M, index_t N,
+                 index_t K, T alpha, const T* A, index_t lda, const T* B, index_t ldb, T beta,
+                 T* C, index_t ldc) {
+  struct Job {
+    const Ukernels<T>* uk;
+    bool rows;  // gemv_rows over [0, n) else gemv_cols
+    index_t n, k;
+    T alpha;
+    const T* a;
+    index_t lda;
+    const T* x;
+    index_t incx;
+    T beta;
+    T* y;
+    index_t incy;
+    void run(index_t j0, index_t j1) const {
+      if (j0 >= j1) return;
+      if (rows) {
+        uk->gemv_rows(j1 - j0, k, alpha, a + j0 * lda, lda, x, beta, y + j0 * incy, incy);
+      } else {
+        uk->gemv_cols(k, j1 - j0, alpha, a + j0, lda, x, incx, beta, y + j0);
+      }
+    }
+  };
+  // A strided vector operand of gemv_rows is copied once to be contiguous; a strided
+  // output of gemv_cols goes through a contiguous temporary.
+  auto contiguous = [&](const T* v, index_t n, index_t inc) -> const T* {
+    if (inc == 1) return v;
+    T* buf = t_pack_b.get<T>(std::size_t(n));
+    if (!buf) return nullptr;
+    for (index_t i = 0; i < n; ++i) buf[i] = v[i * inc];
+    return buf;
+  };
+  Job job{&uk, false, 0, K, alpha, nullptr, 0, nullptr, 1, beta, nullptr, 1};
+  T* tmp = nullptr;
+  if (N == 1 && !transA) {  // c(i) = A(i, :)·op(B)(:, 0): dots over the rows of A
+    job.rows = true, job.n = M, job.a = A, job.lda = lda, job.y = C, job.incy = ldc;
+    job.x = contiguous(B, K, transB ? 1 : ldb);
+  } else if (N == 1) {  // op(A) = A^T: c = sum_p b(p) A(p, :)
+    job.n = M, job.a = A, job.lda = lda, job.x = B, job.incx = transB ? 1 : ldb;
+    job.y = C;
+    if (ldc != 1) {
+      tmp = t_pack_a.get<T>(std::size_t(M));
+      job.y = tmp, job.beta = T(0);
+    }
+  } else if (!transB) {  // M == 1: c = sum_p a(p) B(p, :)
+    job.n = N, job.a = B, job.lda = ldb, job.x = A, job.incx = transA ? lda : 1, job.y = C;
+  } else {  // M == 1, op(B) = B^T: c(j) = B(j, :)·a
+    job.rows = true, job.n = N, job.a = B, job.lda = ldb, job.y = C, job.incy = 1;
+    job.x = contiguous(A, K, transA ? lda : 1);
+  }
+  if (!job.x || !job.y) {  // out of memory for the copies
+    gemm_reference(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const index_t blocks = (job.n + 63) / 64;
+  const int nt = job.n * K >= (index_t(1) << 18) ? num_threads() : 1;
+  if (nt > 1 && blocks >= 2) {
+    const Job* jp = &job;
+    parallel_for(blocks, [jp](index_t b0, index_t b1) {
+      jp->run(b0 * 64, std::min(jp->n, b1 * 64));
+    });
+  } else {
+    job.run(0, job.n);
+  }
+  if (tmp) {
+    for (index_t i = 0; i < M; ++i)
+      C[i * ldc] = beta == T(0) ? tmp[i] : tmp[i] + beta * C[i * ldc];
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -350,10 +446,16 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
     return;
   }
 
+  if (M == 1 || N == 1) {
+    gemm_vector(kernels_for<T>(active_isa()), transA, transB, M, N, K, alpha, A, lda, B, ldb,
+                beta, C, ldc);
+    return;
+  }
+
   Problem<T> pr{&kernels_for<T>(active_isa()), M, N, K, alpha, A, rsa, csa, B, rsb, csb,
                 beta, C, ldc, false};
   const index_t MR = pr.uk->mr, NR = pr.uk->nr;
-  pr.direct_a = !transA && N <= 4 * NR;
+  pr.direct_a = !transA && N <= kDirectAMaxN;
 
   const int nt = work >= kParallelWork ? num_threads() : 1;
   const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;

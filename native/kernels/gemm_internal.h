@@ -36,6 +36,17 @@ struct Ukernels {
   // Packs op(B)[0:kc, 0:nc] (element (p, j) at b[p*rsb + j*csb]) into ceil(nc/NR)
   // slivers of kc x NR, columns past nc zero-filled.
   void (*pack_b)(index_t kc, index_t nc, const T* b, index_t rsb, index_t csb, T* dst);
+
+  // Matrix-vector products for M == 1 or N == 1, where an MR x NR tile would waste all
+  // but one of its rows or columns. beta == 0 never reads y.
+  // y[i*incy] = alpha * sum_p a[i*lda + p] * x[p] + beta * y[i*incy], i < m (dot products
+  // over contiguous rows of a).
+  void (*gemv_rows)(index_t m, index_t k, T alpha, const T* a, index_t lda, const T* x, T beta,
+                    T* y, index_t incy);
+  // y[j] = alpha * sum_p x[p*incx] * a[p*lda + j] + beta * y[j], j < n (a sum of
+  // contiguous rows of a, scaled).
+  void (*gemv_cols)(index_t k, index_t n, T alpha, const T* a, index_t lda, const T* x,
+                    index_t incx, T beta, T* y);
 };
 
 // Tables per ISA. The x86 ones exist only in x86-64 builds.

@@ -35,6 +35,12 @@ struct Avx2F32 {
   NRNN_UK_INLINE static R fma(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
   NRNN_UK_INLINE static R mul(R a, R b) { return _mm256_mul_ps(a, b); }
   NRNN_UK_INLINE static R add(R a, R b) { return _mm256_add_ps(a, b); }
+  NRNN_UK_INLINE static T sum(R r) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(r), _mm256_extractf128_ps(r, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
 };
 
 struct Avx2F64 {
@@ -49,6 +55,11 @@ struct Avx2F64 {
   NRNN_UK_INLINE static R fma(R a, R b, R c) { return _mm256_fmadd_pd(a, b, c); }
   NRNN_UK_INLINE static R mul(R a, R b) { return _mm256_mul_pd(a, b); }
   NRNN_UK_INLINE static R add(R a, R b) { return _mm256_add_pd(a, b); }
+  NRNN_UK_INLINE static T sum(R r) {
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(r), _mm256_extractf128_pd(r, 1));
+    s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+    return _mm_cvtsd_f64(s);
+  }
 };
 
 // ---- packing ----------------------------------------------------------------------------

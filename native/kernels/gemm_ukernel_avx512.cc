@@ -31,6 +31,15 @@ struct Avx512F32 {
   NRNN_UK_INLINE static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   NRNN_UK_INLINE static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
   NRNN_UK_INLINE static R add(R a, R b) { return _mm512_add_ps(a, b); }
+  // Through memory: GCC 12's 512-bit reduce/extract/cast intrinsics warn under -Wall
+  // (undefined-vector temporaries), and this runs once per gemv row only.
+  NRNN_UK_INLINE static T sum(R r) {
+    alignas(64) T lanes[W];
+    _mm512_store_ps(lanes, r);
+    T s = T(0);
+    for (int i = 0; i < W; ++i) s += lanes[i];
+    return s;
+  }
 };
 
 struct Avx512F64 {
@@ -45,6 +54,13 @@ struct Avx512F64 {
   NRNN_UK_INLINE static R fma(R a, R b, R c) { return _mm512_fmadd_pd(a, b, c); }
   NRNN_UK_INLINE static R mul(R a, R b) { return _mm512_mul_pd(a, b); }
   NRNN_UK_INLINE static R add(R a, R b) { return _mm512_add_pd(a, b); }
+  NRNN_UK_INLINE static T sum(R r) {
+    alignas(64) T lanes[W];
+    _mm512_store_pd(lanes, r);
+    T s = T(0);
+    for (int i = 0; i < W; ++i) s += lanes[i];
+    return s;
+  }
 };
 
 }  // namespace

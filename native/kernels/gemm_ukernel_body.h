@@ -14,7 +14,8 @@
 // check; only the traits (one intrinsic per member) differ.
 //
 // V provides: T (element), R (register), W (lanes), zero(), load(p), store(p, r),
-// bcast(p) (all lanes = *p), set1(x), fma(a, b, c) (= a*b + c), mul(a, b), add(a, b).
+// bcast(p) (all lanes = *p), set1(x), fma(a, b, c) (= a*b + c), mul(a, b), add(a, b),
+// sum(r) (the lanes added up).
 
 #if !defined(NRNN_UK_TARGET)
 #error "define NRNN_UK_TARGET before including gemm_ukernel_body.h"
@@ -24,7 +25,13 @@
 
 #include "kernels/gemm_internal.h"
 
+#if defined(__GNUC__) || defined(__clang__)
 #define NRNN_UK_INLINE NRNN_UK_TARGET __attribute__((always_inline)) inline
+#define NRNN_PREFETCH_W(p) __builtin_prefetch((p), 1, 3)
+#else  // other compilers build only the portable path (no NRNN_UK_TARGET there)
+#define NRNN_UK_INLINE NRNN_UK_TARGET __forceinline
+#define NRNN_PREFETCH_W(p) ((void)(p))
+#endif
 
 namespace nrnn {
 namespace gemm_detail {
@@ -52,8 +59,8 @@ NRNN_UK_INLINE void ukernel_body(index_t k, typename V::T alpha, const typename 
   if (beta != T(0)) {
 #pragma GCC unroll 32
     for (int r = 0; r < MR; ++r) {
-      __builtin_prefetch(c + r * ldc, 1, 3);
-      __builtin_prefetch(c + r * ldc + NR - 1, 1, 3);
+      NRNN_PREFETCH_W(c + r * ldc);
+      NRNN_PREFETCH_W(c + r * ldc + NR - 1);
     }
   }
 
@@ -188,6 +195,106 @@ NRNN_UK_TARGET void pack_b(index_t kc, index_t nc, const T* b, index_t rsb, inde
   }
 }
 
+// y[i*incy] = alpha * a(i, :)·x + beta * y[i*incy]. Four rows at a time share each load
+// of x; two vectors per row give 8 independent FMA chains.
+template <class V>
+NRNN_UK_TARGET void gemv_rows(index_t m, index_t k, typename V::T alpha, const typename V::T* a,
+                              index_t lda, const typename V::T* x, typename V::T beta,
+                              typename V::T* y, index_t incy) {
+  using T = typename V::T;
+  using R = typename V::R;
+  constexpr int W = V::W;
+  constexpr int RB = 4;
+  auto finish = [&](index_t i, T dot) {
+    T& yi = y[i * incy];
+    yi = beta == T(0) ? alpha * dot : alpha * dot + beta * yi;
+  };
+  index_t i = 0;
+  for (; i + RB <= m; i += RB) {
+    R acc[RB][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < RB; ++r) acc[r][0] = acc[r][1] = V::zero();
+    index_t p = 0;
+    for (; p + 2 * W <= k; p += 2 * W) {
+      const R x0 = V::load(x + p), x1 = V::load(x + p + W);
+#pragma GCC unroll 4
+      for (int r = 0; r < RB; ++r) {
+        acc[r][0] = V::fma(V::load(a + (i + r) * lda + p), x0, acc[r][0]);
+        acc[r][1] = V::fma(V::load(a + (i + r) * lda + p + W), x1, acc[r][1]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < RB; ++r) {
+      T dot = V::sum(V::add(acc[r][0], acc[r][1]));
+      for (index_t q = p; q < k; ++q) dot += a[(i + r) * lda + q] * x[q];
+      finish(i + r, dot);
+    }
+  }
+  for (; i < m; ++i) {
+    R acc0 = V::zero(), acc1 = V::zero();
+    index_t p = 0;
+    for (; p + 2 * W <= k; p += 2 * W) {
+      acc0 = V::fma(V::load(a + i * lda + p), V::load(x + p), acc0);
+      acc1 = V::fma(V::load(a + i * lda + p + W), V::load(x + p + W), acc1);
+    }
+    T dot = V::sum(V::add(acc0, acc1));
+    for (; p < k; ++p) dot += a[i * lda + p] * x[p];
+    finish(i, dot);
+  }
+}
+
+// y[j] = alpha * sum_p x[p*incx] a(p, j) + beta * y[j]. y is scaled by beta first, then
+// rows of a are added four at a time (y += sum of 4 scaled rows): every access is a
+// sequential stream, and y, processed in blocks of 1024 elements, stays in L1 while the
+// rows pass. (Walking down the columns instead strides by lda on every load.)
+template <class V>
+NRNN_UK_TARGET void gemv_cols(index_t k, index_t n, typename V::T alpha, const typename V::T* a,
+                              index_t lda, const typename V::T* x, index_t incx,
+                              typename V::T beta, typename V::T* y) {
+  using T = typename V::T;
+  using R = typename V::R;
+  constexpr int W = V::W;
+  constexpr index_t kBlock = 1024;
+  for (index_t j0 = 0; j0 < n; j0 += kBlock) {
+    const index_t nb = std::min(kBlock, n - j0);
+    T* yb = y + j0;
+    const T* ab = a + j0;
+    if (beta == T(0)) {  // never read y
+      for (index_t j = 0; j < nb; ++j) yb[j] = T(0);
+    } else if (beta != T(1)) {
+      for (index_t j = 0; j < nb; ++j) yb[j] *= beta;
+    }
+    index_t p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const T s0 = alpha * x[p * incx], s1 = alpha * x[(p + 1) * incx];
+      const T s2 = alpha * x[(p + 2) * incx], s3 = alpha * x[(p + 3) * incx];
+      const R v0 = V::set1(s0), v1 = V::set1(s1), v2 = V::set1(s2), v3 = V::set1(s3);
+      const T* r0 = ab + p * lda;
+      const T* r1 = r0 + lda;
+      const T* r2 = r1 + lda;
+      const T* r3 = r2 + lda;
+      index_t j = 0;
+      for (; j + W <= nb; j += W) {
+        R acc = V::load(yb + j);
+        acc = V::fma(v0, V::load(r0 + j), acc);
+        acc = V::fma(v1, V::load(r1 + j), acc);
+        acc = V::fma(v2, V::load(r2 + j), acc);
+        acc = V::fma(v3, V::load(r3 + j), acc);
+        V::store(yb + j, acc);
+      }
+      for (; j < nb; ++j) yb[j] += s0 * r0[j] + s1 * r1[j] + s2 * r2[j] + s3 * r3[j];
+    }
+    for (; p < k; ++p) {
+      const T s0 = alpha * x[p * incx];
+      const R v0 = V::set1(s0);
+      const T* r0 = ab + p * lda;
+      index_t j = 0;
+      for (; j + W <= nb; j += W) V::store(yb + j, V::fma(v0, V::load(r0 + j), V::load(yb + j)));
+      for (; j < nb; ++j) yb[j] += s0 * r0[j];
+    }
+  }
+}
+
 template <class V, int MR, int NV>
 constexpr Ukernels<typename V::T> make_table(index_t kc, index_t mc, index_t nc) {
   return Ukernels<typename V::T>{MR,
@@ -198,7 +305,9 @@ constexpr Ukernels<typename V::T> make_table(index_t kc, index_t mc, index_t nc)
                                  &ukernel_packed<V, MR, NV>,
                                  &ukernel_direct_a<V, MR, NV>,
                                  &pack_a<typename V::T, MR>,
-                                 &pack_b<typename V::T, NV * V::W>};
+                                 &pack_b<typename V::T, NV * V::W>,
+                                 &gemv_rows<V>,
+                                 &gemv_cols<V>};
 }
 
 // A table whose packing routines an ISA file has specialised.

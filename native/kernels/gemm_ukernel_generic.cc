@@ -14,6 +14,7 @@ namespace nrnn {
 namespace gemm_detail {
 namespace {
 
+#if defined(__GNUC__) || defined(__clang__)
 template <typename E>
 struct Vec16 {
   using T = E;
@@ -31,7 +32,30 @@ struct Vec16 {
   NRNN_UK_INLINE static R fma(R a, R b, R c) { return a * b + c; }
   NRNN_UK_INLINE static R mul(R a, R b) { return a * b; }
   NRNN_UK_INLINE static R add(R a, R b) { return a + b; }
+  NRNN_UK_INLINE static T sum(R r) {
+    T s = T(0);
+    for (int i = 0; i < W; ++i) s += r[i];
+    return s;
+  }
 };
+#else
+// Compilers without vector extensions: one lane, the compiler may still vectorise.
+template <typename E>
+struct Vec16 {
+  using T = E;
+  using R = E;
+  static constexpr int W = 1;
+  NRNN_UK_INLINE static R zero() { return R(0); }
+  NRNN_UK_INLINE static R load(const T* p) { return *p; }
+  NRNN_UK_INLINE static void store(T* p, R r) { *p = r; }
+  NRNN_UK_INLINE static R set1(T x) { return x; }
+  NRNN_UK_INLINE static R bcast(const T* p) { return *p; }
+  NRNN_UK_INLINE static R fma(R a, R b, R c) { return a * b + c; }
+  NRNN_UK_INLINE static R mul(R a, R b) { return a * b; }
+  NRNN_UK_INLINE static R add(R a, R b) { return a + b; }
+  NRNN_UK_INLINE static T sum(R r) { return r; }
+};
+#endif
 
 }  // namespace
 
