@@ -24,7 +24,8 @@ function forwardLoop(f: number, rows: number, cols: number, U: FloatArray, offU:
     } else if (f === 1) {
       for (let k = c0; k < cEnd; k++) {
         const u = U[u0 + k];
-        C[k] = u > 0 ? u : 0;
+        // u < 0 is false for NaN, so NaN passes through as in the native kernel.
+        C[k] = u < 0 ? 0 : u;
       }
     } else {
       // σ(u) = 1/(1 + e^−u); for u → −∞, e^−u = ∞ and the quotient is exactly 0.
