@@ -7,8 +7,30 @@
 #include <cstdint>
 
 #include "kernels/kernels.h"
+#include "kernels/runtime.h"
 
 namespace nrnn {
+
+namespace {
+
+// The recurrence's fused step works on tiles of rows of n_c: each tile's product and its
+// activation run back to back while the tile is in cache, one tile per thread. Small steps
+// (under ~256k multiply-adds) stay in one tile on the calling thread, where the pool's
+// hand-off would cost more than it saves.
+template <typename F>
+void over_row_tiles(index_t n_c, index_t fma_per_row, F&& tile) {
+  constexpr index_t kUnit = 16;  // rows: a multiple of every micro-kernel's MR
+  const index_t units = (n_c + kUnit - 1) / kUnit;
+  if (num_threads() <= 1 || units < 2 || n_c * fma_per_row < (index_t{1} << 18)) {
+    tile(index_t{0}, n_c);
+    return;
+  }
+  parallel_for(units, [&](index_t u0, index_t u1) {
+    tile(u0 * kUnit, u1 * kUnit < n_c ? u1 * kUnit : n_c);
+  });
+}
+
+}  // namespace
 
 // Wx is (n_c, n_x), Wc is (n_c, n_c), b is (n_c); X is (n_x, T·m) or ids is (T·m);
 // H is (n_c, (T+1)·m) with c0 in H[:, 0:m] on entry.
@@ -38,8 +60,12 @@ void rnn_forward(Activation act, index_t n_x, index_t n_c, index_t steps, index_
   for (index_t t = 1; t <= steps; ++t) {
     const T* C_prev = H + (t - 1) * m;
     T* U_t = H + t * m;
-    gemm(false, false, n_c, m, n_c, T(1), Wc, n_c, C_prev, ldh, T(1), U_t, ldh);
-    activation_forward(act, n_c, m, U_t, ldh, U_t, ldh);
+    // rows [i0, i1): U_t += Wc[i0:i1, :]·C_{t−1}, then C_t = f(U_t) on the same tile
+    over_row_tiles(n_c, n_c * m, [&](index_t i0, index_t i1) {
+      gemm(false, false, i1 - i0, m, n_c, T(1), Wc + i0 * n_c, n_c, C_prev, ldh, T(1),
+           U_t + i0 * ldh, ldh);
+      activation_forward(act, i1 - i0, m, U_t + i0 * ldh, ldh, U_t + i0 * ldh, ldh);
+    });
   }
 }
 
@@ -58,16 +84,23 @@ void rnn_backward(Activation act, index_t n_x, index_t n_c, index_t steps, index
 
   // t = T..1:  dU_t = (dC_t + Wcᵀ dU_{t+1}) ⊙ f'(C_t)   (dtanh = 1 - C_t² for tanh)
   //            dU_{t-1} += Wcᵀ·dU_t,  or at t = 1:  dc0 += Wcᵀ·dU_1
-  for (index_t t = steps; t >= 1; --t) {
-    T* dU_t = dU + (t - 1) * m;
-    const T* C_t = H + t * m;
-    activation_backward(act, n_c, m, dU_t, Tm, C_t, ldh, dU_t, Tm);
-    if (t > 1) {
-      gemm(true, false, n_c, m, n_c, T(1), Wc, n_c, dU_t, Tm, T(1), dU_t - m, Tm);
-    } else {
-      gemm(true, false, n_c, m, n_c, T(1), Wc, n_c, dU_t, Tm, T(1), dc0, m);
-    }
+  // dU_T = dC_T ⊙ f'(C_T); then for t = T..2 one fused pass per row tile of step t−1:
+  // dU_{t−1} += Wcᵀ[i0:i1, :]·dU_t and dU_{t−1} ⊙= f'(C_{t−1}) on the same tile.
+  activation_backward(act, n_c, m, dU + (steps - 1) * m, Tm, H + steps * m, ldh,
+                      dU + (steps - 1) * m, Tm);
+  for (index_t t = steps; t >= 2; --t) {
+    const T* dU_t = dU + (t - 1) * m;
+    T* dU_prev = dU + (t - 2) * m;
+    const T* C_prev = H + (t - 1) * m;
+    over_row_tiles(n_c, n_c * m, [&](index_t i0, index_t i1) {
+      // rows i0..i1 of Wcᵀ are columns i0..i1 of Wc: the transposed operand starts at Wc + i0
+      gemm(true, false, i1 - i0, m, n_c, T(1), Wc + i0, n_c, dU_t, Tm, T(1), dU_prev + i0 * Tm, Tm);
+      activation_backward(act, i1 - i0, m, dU_prev + i0 * Tm, Tm, C_prev + i0 * ldh, ldh,
+                          dU_prev + i0 * Tm, Tm);
+    });
   }
+  // dc0 += Wcᵀ·dU_1 (nothing flows further back)
+  gemm(true, false, n_c, m, n_c, T(1), Wc, n_c, dU, Tm, T(1), dc0, m);
 
   // dWx += dU·Xᵀ, one product over all T·m columns; for ids it is a scatter-add.
   if (ids != nullptr) {
