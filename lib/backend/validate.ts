@@ -600,6 +600,14 @@ export const validators: Validators = {
 
 export const KERNEL_NAMES = Object.keys(validators) as Array<keyof Kernels>;
 
+/** How many arguments each kernel takes (the count() of its validator). */
+export const ARG_COUNTS: { readonly [K in keyof Kernels]: Parameters<Kernels[K]>['length'] } = {
+  gemm: 16, activationForward: 9, activationBackward: 12, addBias: 7, rowSum: 7, axpy: 6, scale: 4, fill: 4,
+  copy: 5, copyMatrix: 8, sumSquares: 5, clipByValue: 4, softmaxCrossEntropy: 13, gatherColumns: 12,
+  scatterAddColumns: 11, rnnForward: 15, rnnBackward: 27, sgdUpdate: 11, adamUpdate: 16, adagradUpdate: 10,
+  rmspropUpdate: 11,
+};
+
 /** Checks every op of a recorded program, so nothing runs unless all of it is valid. */
 export function validateProgram(program: unknown): asserts program is readonly Op[] {
   if (!Array.isArray(program)) throw new TypeError('run: program must be an Array of [name, ...args] ops');
@@ -608,6 +616,9 @@ export function validateProgram(program: unknown): asserts program is readonly O
     if (!Array.isArray(op) || typeof op[0] !== 'string' || !Object.prototype.hasOwnProperty.call(validators, op[0])) {
       throw new TypeError(`run: program[${k}] must be [kernelName, ...args], got ${Array.isArray(op) ? describe(op[0]) : describe(op)}`);
     }
-    (validators[op[0] as keyof Kernels] as (...args: unknown[]) => void)(...op.slice(1));
+    const name = op[0] as keyof Kernels;
+    // Count before copying: an op of length 2^32 - 1 would otherwise be spread element by element.
+    if (op.length - 1 !== ARG_COUNTS[name]) throw new TypeError(`${name}: expected ${ARG_COUNTS[name]} arguments, got ${op.length - 1}`);
+    (validators[name] as (...args: unknown[]) => void)(...op.slice(1));
   }
 }

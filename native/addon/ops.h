@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "addon/args.h"
 
@@ -24,6 +25,7 @@ struct OpSpec {
 // Every kernel, in the order of lib/backend/types.ts.
 constexpr std::size_t kOpCount = 21;
 const OpSpec* opTable(std::size_t* count);
-const OpSpec* findOp(const char* name);
+// The kernel of that exact name (embedded NULs included), or nullptr.
+const OpSpec* findOp(const std::string& name);
 
 }  // namespace nrnn::addon
