@@ -30,6 +30,8 @@ export interface FuzzOptions {
   onCall?: (info: CallInfo) => void;
   /** The addon file for the 'raw' target (default: NATIVE_RNN_ADDON, else the loader's). */
   addonPath?: string;
+  /** Wraps every function before it is called (the fuzz's own self-test plants bugs with it). */
+  wrap?: (name: string, fn: (...a: unknown[]) => unknown) => (...a: unknown[]) => unknown;
 }
 
 export interface FuzzFailure {
@@ -54,6 +56,10 @@ export interface FuzzReport {
   unexpectedErrors: number;
   /** Error messages that do not start with "<fn>: " (reported, not a failure). */
   unprefixedMessages: number;
+  unprefixedSamples: string[];
+  /** Calls that took over 1 s (reported, not a failure), and the slowest one. */
+  slowCalls: number;
+  slowest: { ms: number; fn: string; mutation: string };
   failures: FuzzFailure[];
   failureCount: number;
 }
@@ -673,9 +679,19 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const rng = new Rng(opts.seed);
   zeroBigValues = opts.target === 'ts' ? [1e5, 65536] : [2 ** 31 - 1, 2 ** 30, 1e6];
   const s = surfaceFor(opts.target, opts.addonPath);
+  if (opts.wrap) {
+    const w = opts.wrap;
+    const k: Record<string, Fn> = {};
+    for (const name of FUZZ_KERNELS) if (typeof s.kernels[name] === 'function') k[name] = w(name, s.kernels[name]);
+    s.kernels = k;
+    s.run = w('run', s.run);
+    s.setNumThreads = w('setNumThreads', s.setNumThreads);
+    if (s.setIsa) s.setIsa = w('setIsa', s.setIsa);
+  }
   const report: FuzzReport = {
     target: opts.target, seed: opts.seed, calls: 0, succeeded: 0, errors: {}, byFunction: {},
-    guardChecks: 0, guardViolations: 0, unexpectedErrors: 0, unprefixedMessages: 0, failures: [], failureCount: 0,
+    guardChecks: 0, guardViolations: 0, unexpectedErrors: 0, unprefixedMessages: 0, unprefixedSamples: [],
+    slowCalls: 0, slowest: { ms: 0, fn: '', mutation: '' }, failures: [], failureCount: 0,
   };
   const fail = (f: FuzzFailure) => {
     report.failureCount++;
@@ -758,6 +774,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const snaps = snapshot(args);
     let error: unknown = null;
     let threw = false;
+    const t0 = Date.now();
     try {
       const r = call();
       if (isPromise(r)) await r;
@@ -765,6 +782,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       error = e;
       threw = true;
     }
+    const ms = Date.now() - t0;
+    if (ms > 1000) report.slowCalls++;
+    if (ms > report.slowest.ms) report.slowest = { ms, fn, mutation };
     try {
       after?.();
     } catch (e) {
@@ -779,6 +799,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         fail({ index, fn, mutation, kind: 'unexpected error', detail: `${name}: ${error instanceof Error ? error.message : String(error)}` });
       } else if (prefix && !(error as Error).message.startsWith(prefix)) {
         report.unprefixedMessages++;
+        if (report.unprefixedSamples.length < 5) report.unprefixedSamples.push(`${fn} (${mutation}): ${(error as Error).message}`);
       }
       report.guardChecks++;
       const bad = verify(snaps, []);
