@@ -50,7 +50,8 @@ function isDetached(a: ArrayBufferView): boolean {
 function floats(fn: string, name: string, v: unknown): FloatArray;
 function floats(fn: string, name: string, v: unknown, nullable: true): FloatArray | null;
 function floats(fn: string, name: string, v: unknown, nullable = false): FloatArray | null {
-  if (nullable && (v === null || v === undefined)) return null;
+  // Only null: the kernels test `=== null`, so an undefined let through would be used as an array.
+  if (nullable && v === null) return null;
   if (!(v instanceof Float32Array) && !(v instanceof Float64Array)) {
     throw invalidType(fn, name, `a Float32Array or Float64Array${nullable ? ' or null' : ''}`, v);
   }

@@ -179,7 +179,7 @@ ArrayArg Args::floats(std::size_t i, const char* name, bool nullable) {
   napi_value v = arg(i);
   napi_valuetype vt;
   napi_typeof(env_, v, &vt);
-  if (nullable && (vt == napi_null || vt == napi_undefined)) return out;
+  if (nullable && vt == napi_null) return out;  // null only, as in validate.ts
   bool isTyped = false;
   napi_is_typedarray(env_, v, &isTyped);
   napi_typedarray_type tt = napi_int8_array;

@@ -598,6 +598,7 @@ function outRanges(o: OutView): Array<[ArrayBufferLike, number, number]> {
   const k = kindOf(o.a);
   if (!k || o.a === null) return [];
   const a = o.a as AnyView, bpe = a.BYTES_PER_ELEMENT;
+  if ([o.off, o.rows, o.cols, o.ld].some((v) => typeof v !== 'number')) return [];
   const off = num(o.off), rows = num(o.rows), cols = num(o.cols), ld = num(o.ld);
   if (!(rows > 0 && cols > 0)) return [];
   const r: Array<[ArrayBufferLike, number, number]> = [];
@@ -864,8 +865,9 @@ function buildProgram(rng: Rng, g: Gen, target: FuzzTarget): BuiltProgram {
   return {
     program,
     mutation: notes.join(' | '),
-    allowed: () => ops.flatMap((op) => {
-      if (!Array.isArray(op) || typeof op[0] !== 'string' || !Object.prototype.hasOwnProperty.call(SPECS, op[0])) return [];
+    // What the program actually passed (it may have been replaced by an empty Array, which runs).
+    allowed: () => (Array.isArray(program) ? program.slice(0, 64) : []).flatMap((op: unknown) => {
+      if (!Array.isArray(op) || op.length > 64 || typeof op[0] !== 'string' || !Object.prototype.hasOwnProperty.call(SPECS, op[0])) return [];
       return SPECS[op[0] as keyof Kernels].outputs(op.slice(1));
     }),
     ids,
