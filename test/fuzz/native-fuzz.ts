@@ -388,6 +388,12 @@ const SPECS: { [K in keyof Kernels]: Spec } = {
 
 export const FUZZ_KERNELS = Object.keys(SPECS) as Array<keyof Kernels>;
 
+/** A valid argument list for a kernel (random small shapes from the seed), unmutated. */
+export function validArgs(name: keyof Kernels, seed: number, dtype: 'float32' | 'float64' = 'float32'): unknown[] {
+  const rng = new Rng(seed);
+  return SPECS[name].make(rng, new Gen(rng, dtype === 'float32' ? 'f32' : 'f64'));
+}
+
 // ---- mutations -------------------------------------------------------------------------------
 const EDGE_NUMBERS = [NaN, Infinity, -Infinity, -0, 2 ** 31, 2 ** 31 - 1, 2 ** 32, 2 ** 53, 2 ** 53 + 2,
   -(2 ** 53), -1, -(2 ** 31), 0.5, 1.5, 1e-300, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 63, 2 ** 62];
