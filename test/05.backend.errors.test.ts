@@ -54,6 +54,9 @@ const cases: Case[] = [
   { what: 'dX given with token ids', call: (k) => k.rnnBackward('tanh', 5, 2, 1, 2, new Int32Array([1, 2]), 0, f32(8), 0, f32(10), 0, f32(4), 0, f32(4), 0, f32(4), 0, f32(10), 0, f32(4), 0, f32(2), 0, f32(10), 0, f32(4), 0), error: TypeError, message: /rnnBackward: dX must be null when X holds token ids/ },
   { what: 'a negative learning rate', call: (k) => k.adamUpdate(2, f32(2), 0, f32(2), 0, f32(2), 0, f32(2), 0, -1, 0.9, 0.999, 1e-8, 0, false, 1), error: RangeError, message: /adamUpdate: lr must be >= 0, got -1/ },
   { what: 'beta outside [0, 1)', call: (k) => k.adamUpdate(2, f32(2), 0, f32(2), 0, f32(2), 0, f32(2), 0, 0.1, 1, 0.999, 1e-8, 0, false, 1), error: RangeError, message: /adamUpdate: beta1 must be in \[0, 1\), got 1/ },
+  // The fuzz found the ts backend writing dWx, dWc, db and then failing on dX = undefined.
+  { what: 'undefined for a nullable array (only null means none)', call: (k) => k.rnnBackward('tanh', 2, 2, 1, 2, f32(4), 0, f32(8), 0, f32(4), 0, f32(4), 0, f32(4), 0, f32(4), 0, f32(4), 0, f32(4), 0, f32(2), 0, undefined as never, 0, f32(4), 0), error: TypeError, message: /rnnBackward: dX must be a Float32Array or Float64Array or null, got undefined/ },
+  { what: 'an undefined velocity', call: (k) => k.sgdUpdate(2, f32(2), 0, f32(2), 0, undefined as never, 0, 0.1, 0, false, 0), error: TypeError, message: /sgdUpdate: velocity must be a Float32Array or Float64Array or null, got undefined/ },
   { what: 'momentum without a velocity', call: (k) => k.sgdUpdate(2, f32(2), 0, f32(2), 0, null, 0, 0.1, 0.9, false, 0), error: TypeError, message: /sgdUpdate: velocity must be a float array when momentum != 0/ },
 ];
 

@@ -50,7 +50,8 @@ function isDetached(a: ArrayBufferView): boolean {
 function floats(fn: string, name: string, v: unknown): FloatArray;
 function floats(fn: string, name: string, v: unknown, nullable: true): FloatArray | null;
 function floats(fn: string, name: string, v: unknown, nullable = false): FloatArray | null {
-  if (nullable && (v === null || v === undefined)) return null;
+  // Only null: the kernels test `=== null`, so an undefined let through would be used as an array.
+  if (nullable && v === null) return null;
   if (!(v instanceof Float32Array) && !(v instanceof Float64Array)) {
     throw invalidType(fn, name, `a Float32Array or Float64Array${nullable ? ' or null' : ''}`, v);
   }
@@ -608,7 +609,7 @@ export const KERNEL_NAMES = Object.keys(validators) as Array<keyof Kernels>;
  * with another argument count goes through validate with all its arguments, which rejects it.
  */
 export function checkedKernel(name: keyof Kernels, validate: (...a: unknown[]) => void, kernel: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
-  const arity = validateArity[name];
+  const arity = ARG_COUNTS[name];
   const params = Array.from({ length: arity }, (_, i) => `a${i}`).join(', ');
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const make = new Function('validate', 'kernel', `return function ${name}(${params}) {
@@ -619,8 +620,8 @@ export function checkedKernel(name: keyof Kernels, validate: (...a: unknown[]) =
   return make(validate, kernel);
 }
 
-/** The argument count of every kernel (the validators check the same counts). */
-export const validateArity: Record<keyof Kernels, number> = {
+/** How many arguments each kernel takes (the count() of its validator). */
+export const ARG_COUNTS: { readonly [K in keyof Kernels]: Parameters<Kernels[K]>['length'] } = {
   gemm: 16, activationForward: 9, activationBackward: 12, addBias: 7, rowSum: 7, axpy: 6, scale: 4, fill: 4,
   copy: 5, copyMatrix: 8, sumSquares: 5, clipByValue: 4, softmaxCrossEntropy: 13, gatherColumns: 12,
   scatterAddColumns: 11, rnnForward: 15, rnnBackward: 27, sgdUpdate: 11, adamUpdate: 16, adagradUpdate: 10,
@@ -635,6 +636,9 @@ export function validateProgram(program: unknown): asserts program is readonly O
     if (!Array.isArray(op) || typeof op[0] !== 'string' || !Object.prototype.hasOwnProperty.call(validators, op[0])) {
       throw new TypeError(`run: program[${k}] must be [kernelName, ...args], got ${Array.isArray(op) ? describe(op[0]) : describe(op)}`);
     }
-    (validators[op[0] as keyof Kernels] as (...args: unknown[]) => void)(...op.slice(1));
+    const name = op[0] as keyof Kernels;
+    // Count before copying: an op of length 2^32 - 1 would otherwise be spread element by element.
+    if (op.length - 1 !== ARG_COUNTS[name]) throw new TypeError(`${name}: expected ${ARG_COUNTS[name]} arguments, got ${op.length - 1}`);
+    (validators[name] as (...args: unknown[]) => void)(...op.slice(1));
   }
 }

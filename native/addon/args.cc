@@ -148,9 +148,11 @@ Activation Args::activation(std::size_t i, const char* name) {
     std::size_t len = 0;
     napi_get_value_string_utf8(env_, arg(i), buf, sizeof buf, &len);
     if (len < sizeof buf - 1) {
-      if (std::strcmp(buf, "tanh") == 0) return Activation::Tanh;
-      if (std::strcmp(buf, "relu") == 0) return Activation::Relu;
-      if (std::strcmp(buf, "sigmoid") == 0) return Activation::Sigmoid;
+      // Compare the whole string (its length too): 'tanh\0x' is not 'tanh'.
+      const std::string s(buf, len);
+      if (s == "tanh") return Activation::Tanh;
+      if (s == "relu") return Activation::Relu;
+      if (s == "sigmoid") return Activation::Sigmoid;
     }
   }
   typeError(std::string(fn_) + ": " + name +
@@ -178,7 +180,7 @@ ArrayArg Args::floats(std::size_t i, const char* name, bool nullable) {
   if (!isTyped && nullable) {
     napi_valuetype vt;
     napi_typeof(env_, v, &vt);
-    if (vt == napi_null || vt == napi_undefined) {
+    if (vt == napi_null) {  // null only, as in validate.ts
       out.length = 0;
       out.data = nullptr;
       return out;
@@ -317,9 +319,20 @@ void Args::noOverlap(const ArrayArg& out, index_t offOut, index_t spanOut, const
              (allowSame ? " (only the very same view is allowed)" : " (not allowed)"));
 }
 
-void Args::idsInRange(const ArrayArg& ids, index_t off, index_t n, std::int32_t lo,
-                      std::int32_t hi, const char* what) {
-  const std::int32_t* p = static_cast<const std::int32_t*>(ids.data) + off;
+std::shared_ptr<const std::vector<std::int32_t>> Args::copyIds(const ArrayArg& ids, index_t off,
+                                                              index_t n) {
+  auto copy = std::make_shared<std::vector<std::int32_t>>(std::size_t(n));
+  if (n > 0) {
+    std::memcpy(copy->data(), static_cast<const std::int32_t*>(ids.data) + off,
+                std::size_t(n) * sizeof(std::int32_t));
+  }
+  return copy;
+}
+
+void Args::idsInRange(const ArrayArg& ids, const std::vector<std::int32_t>& copy, index_t off,
+                      std::int32_t lo, std::int32_t hi, const char* what) {
+  const std::int32_t* p = copy.data();
+  const index_t n = index_t(copy.size());
   for (index_t j = 0; j < n; ++j) {
     if (p[j] < lo || p[j] >= hi) {
       rangeError(std::string(fn_) + ": " + ids.name + "[" + std::to_string(off + j) +

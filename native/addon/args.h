@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,9 +68,14 @@ class Args {
   // Element spans must not overlap, except that identical spans pass when allowSame.
   void noOverlap(const ArrayArg& out, index_t offOut, index_t spanOut, const ArrayArg& in,
                  index_t offIn, index_t spanIn, bool allowSame);
-  // Every id in ids[off, off+n) lies in [lo, hi).
-  void idsInRange(const ArrayArg& ids, index_t off, index_t n, std::int32_t lo,
-                  std::int32_t hi, const char* what);
+  // A private copy of ids[off, off+n) (vectorFits first): kernels index with the copy, so a
+  // caller who rewrites the ids after the check (while an async program runs, or from another
+  // thread through a SharedArrayBuffer) cannot send an unchecked id into a kernel.
+  std::shared_ptr<const std::vector<std::int32_t>> copyIds(const ArrayArg& ids, index_t off,
+                                                           index_t n);
+  // Every id of the copy (ids[off, off+n)) lies in [lo, hi).
+  void idsInRange(const ArrayArg& ids, const std::vector<std::int32_t>& copy, index_t off,
+                  std::int32_t lo, std::int32_t hi, const char* what);
 
   [[noreturn]] void typeError(const std::string& message) const;
   [[noreturn]] void rangeError(const std::string& message) const;

@@ -55,7 +55,9 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
   const uint32_t count = program.Length();
   std::vector<Task> tasks;
   std::vector<napi_ref> refs;
-  tasks.reserve(count);
+  // No reserve(count): a sparse program of length 2^32 - 1 fails at its first hole, and
+  // reserving for it would throw std::bad_alloc, which ends the process.
+  tasks.reserve(count < 64 ? count : 64);
   try {
     std::vector<napi_value> argv;
     for (uint32_t k = 0; k < count; ++k) {
@@ -72,10 +74,16 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
                                             "][0] must be a kernel name");
       }
       const std::string name = nameValue.As<Napi::String>().Utf8Value();
-      const OpSpec* spec = findOp(name.c_str());
+      const OpSpec* spec = findOp(name);
       if (spec == nullptr) {
         throw Napi::TypeError::New(env, "run: program[" + std::to_string(k) +
                                             "] names an unknown kernel '" + name.substr(0, 40) + "'");
+      }
+      // Count before reading: an op of length 2^32 - 1 must not size a vector of that length.
+      if (len - 1 != spec->argc) {
+        throw Napi::TypeError::New(env, std::string(spec->name) + ": expected " +
+                                            std::to_string(spec->argc) + " arguments, got " +
+                                            std::to_string(len - 1));
       }
       argv.resize(len - 1);
       for (uint32_t i = 1; i < len; ++i) argv[i - 1] = op.Get(i);

@@ -338,7 +338,8 @@ Task parseSoftmaxCrossEntropy(Args& a) {
   a.vectorFits(targets, offT, N);
   a.matrixFits(D, offD, V, N, ldd);
   a.vectorFits(loss, offLoss, 1);
-  a.idsInRange(targets, offT, N, -1, std::int32_t(V), "a class, or -1 to ignore");
+  const auto targetIds = a.copyIds(targets, offT, N);
+  a.idsInRange(targets, *targetIds, offT, -1, std::int32_t(V), "a class, or -1 to ignore");
   const index_t spanD = a.span(V, N, ldd, "dLogits");
   disjoint(a, {{&D, offD, spanD}, {&loss, offLoss, 1}},
            {{&L, offL, a.span(V, N, ldl, "logits")}, {&targets, offT, N}}, {{&D, &L}});
@@ -346,7 +347,7 @@ Task parseSoftmaxCrossEntropy(Args& a) {
     const double s = withType(L.dtype, [&](auto tag) {
       using T = decltype(tag);
       return softmax_cross_entropy<T>(V, N, ptr<const T>(L, offL), ldl,
-                                      ptr<const std::int32_t>(targets, offT), T(scaleBy),
+                                      targetIds->data(), T(scaleBy),
                                       ptr<T>(D, offD), ldd);
     });
     *ptr<double>(loss, offLoss) += s;
@@ -371,13 +372,14 @@ Task parseGatherColumns(Args& a) {
   a.matrixFits(W, offW, rows, V, ldw);
   a.vectorFits(ids, offIds, n);
   a.matrixFits(out, offOut, rows, n, ldo);
-  if (rows > 0) a.idsInRange(ids, offIds, n, 0, std::int32_t(V), "a column of W");
+  const auto idsCopy = a.copyIds(ids, offIds, n);
+  if (rows > 0) a.idsInRange(ids, *idsCopy, offIds, 0, std::int32_t(V), "a column of W");
   disjoint(a, {{&out, offOut, a.span(rows, n, ldo, "out")}},
            {{&W, offW, a.span(rows, V, ldw, "W")}, {&ids, offIds, n}});
   return [=]() {
     return withType(W.dtype, [&](auto tag) {
       using T = decltype(tag);
-      gather_columns<T>(rows, n, ptr<const T>(W, offW), ldw, ptr<const std::int32_t>(ids, offIds),
+      gather_columns<T>(rows, n, ptr<const T>(W, offW), ldw, idsCopy->data(),
                         ptr<T>(out, offOut), ldo, accumulate);
       return 0.0;
     });
@@ -399,14 +401,15 @@ Task parseScatterAddColumns(Args& a) {
   a.matrixFits(dU, offdU, rows, n, lddU);
   a.vectorFits(ids, offIds, n);
   a.matrixFits(dW, offdW, rows, V, lddW);
-  if (rows > 0) a.idsInRange(ids, offIds, n, 0, std::int32_t(V), "a column of dW");
+  const auto idsCopy = a.copyIds(ids, offIds, n);
+  if (rows > 0) a.idsInRange(ids, *idsCopy, offIds, 0, std::int32_t(V), "a column of dW");
   disjoint(a, {{&dW, offdW, a.span(rows, V, lddW, "dW")}},
            {{&dU, offdU, a.span(rows, n, lddU, "dU")}, {&ids, offIds, n}});
   return [=]() {
     return withType(dU.dtype, [&](auto tag) {
       using T = decltype(tag);
       scatter_add_columns<T>(rows, n, ptr<const T>(dU, offdU), lddU,
-                             ptr<const std::int32_t>(ids, offIds), ptr<T>(dW, offdW), lddW);
+                             idsCopy->data(), ptr<T>(dW, offdW), lddW);
       return 0.0;
     });
   };
@@ -435,9 +438,11 @@ Task parseRnnForward(Args& a) {
   a.sameDType(Wx, b);
   a.sameDType(Wx, H);
   if (!isIds) a.sameDType(Wx, X);
+  std::shared_ptr<const std::vector<std::int32_t>> idsCopy;
   if (isIds) {
     a.vectorFits(X, offX, TM);
-    if (nc > 0) a.idsInRange(X, offX, TM, 0, std::int32_t(nx), "a token id below nx");
+    idsCopy = a.copyIds(X, offX, TM);
+    if (nc > 0) a.idsInRange(X, *idsCopy, offX, 0, std::int32_t(nx), "a token id below nx");
   } else {
     a.matrixFits(X, offX, nx, TM, TM);
   }
@@ -454,7 +459,7 @@ Task parseRnnForward(Args& a) {
     return withType(H.dtype, [&](auto tag) {
       using T_ = decltype(tag);
       rnn_forward<T_>(act, nx, nc, T, m, isIds ? nullptr : ptr<const T_>(X, offX),
-                      isIds ? ptr<const std::int32_t>(X, offX) : nullptr, ptr<const T_>(Wx, offWx),
+                      isIds ? idsCopy->data() : nullptr, ptr<const T_>(Wx, offWx),
                       ptr<const T_>(Wc, offWc), ptr<const T_>(b, offb), ptr<T_>(H, offH));
       return 0.0;
     });
@@ -495,9 +500,11 @@ Task parseRnnBackward(Args& a) {
   }
   for (const ArrayArg* p : {&H, &Wc, &dC, &dU, &dWx, &dWc, &db, &dX, &dc0}) a.sameDType(Wx, *p);
   if (!isIds) a.sameDType(Wx, X);
+  std::shared_ptr<const std::vector<std::int32_t>> idsCopy;
   if (isIds) {
     a.vectorFits(X, offX, TM);
-    if (nc > 0) a.idsInRange(X, offX, TM, 0, std::int32_t(nx), "a token id below nx");
+    idsCopy = a.copyIds(X, offX, TM);
+    if (nc > 0) a.idsInRange(X, *idsCopy, offX, 0, std::int32_t(nx), "a token id below nx");
   } else {
     a.matrixFits(X, offX, nx, TM, TM);
   }
@@ -526,7 +533,7 @@ Task parseRnnBackward(Args& a) {
     return withType(H.dtype, [&](auto tag) {
       using T_ = decltype(tag);
       rnn_backward<T_>(act, nx, nc, T, m, isIds ? nullptr : ptr<const T_>(X, offX),
-                       isIds ? ptr<const std::int32_t>(X, offX) : nullptr, ptr<const T_>(H, offH),
+                       isIds ? idsCopy->data() : nullptr, ptr<const T_>(H, offH),
                        ptr<const T_>(Wx, offWx), ptr<const T_>(Wc, offWc),
                        ptr<const T_>(dC, offdC), ptr<T_>(dU, offdU), ptr<T_>(dWx, offdWx),
                        ptr<T_>(dWc, offdWc), ptr<T_>(db, offdb), ptr<T_>(dX, offdX),
@@ -708,9 +715,9 @@ const OpSpec* opTable(std::size_t* count) {
   return kOps;
 }
 
-const OpSpec* findOp(const char* name) {
+const OpSpec* findOp(const std::string& name) {
   for (const OpSpec& op : kOps) {
-    if (std::strcmp(op.name, name) == 0) return &op;
+    if (name == op.name) return &op;
   }
   return nullptr;
 }

@@ -8,6 +8,7 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+#include <string>
 
 #include "addon/args.h"
 
@@ -82,6 +83,7 @@ struct OpSpec {
 // Every kernel, in the order of lib/backend/types.ts.
 constexpr std::size_t kOpCount = 21;
 const OpSpec* opTable(std::size_t* count);
-const OpSpec* findOp(const char* name);
+// The kernel of that exact name (embedded NULs included), or nullptr.
+const OpSpec* findOp(const std::string& name);
 
 }  // namespace nrnn::addon

@@ -1,0 +1,892 @@
+// A seeded fuzzer of the native surface: every kernel of the Kernels interface, run(program),
+// setNumThreads and setIsa, called with arguments derived by mutating a VALID argument list
+// (so the deep checks — lengths, overlaps, ids — are reached, not only the first type check).
+//
+// Rules it enforces:
+// - every call succeeds or throws (rejects, for run) a TypeError or RangeError; anything else
+//   is a failure (a crash kills the process: run the raw target in a child process);
+// - every array is surrounded by guard regions of random bytes; after a successful call no
+//   byte outside the declared output views may have changed, and after a failed call no byte
+//   may have changed at all.
+//
+// It depends on the library only for the 'native' and 'ts' targets (backends.get) and for the
+// default addon path; its own code (generators, RNG, guards) stands alone.
+import type { Kernels } from '../../lib/backend/types';
+
+export type FuzzTarget = 'raw' | 'native' | 'ts';
+
+export interface CallInfo {
+  index: number;
+  target: FuzzTarget;
+  fn: string;
+  mutation: string;
+}
+
+export interface FuzzOptions {
+  seed: number;
+  iterations: number;
+  target: FuzzTarget;
+  /** Called before every call (a trace to find the call that crashed a child process). */
+  onCall?: (info: CallInfo) => void;
+  /** The addon file for the 'raw' target (default: NATIVE_RNN_ADDON, else the loader's). */
+  addonPath?: string;
+  /** Wraps every function before it is called (the fuzz's own self-test plants bugs with it). */
+  wrap?: (name: string, fn: (...a: unknown[]) => unknown) => (...a: unknown[]) => unknown;
+}
+
+export interface FuzzFailure {
+  index: number;
+  fn: string;
+  mutation: string;
+  kind: 'unexpected error' | 'guard violation' | 'changed on error' | 'uncovered export';
+  detail: string;
+}
+
+export interface FuzzReport {
+  target: FuzzTarget;
+  seed: number;
+  calls: number;
+  succeeded: number;
+  /** Thrown errors by constructor name (TypeError, RangeError, and any unexpected one). */
+  errors: Record<string, number>;
+  /** Calls per function name (every kernel, run, setNumThreads, setIsa, ...). */
+  byFunction: Record<string, number>;
+  guardChecks: number;
+  guardViolations: number;
+  unexpectedErrors: number;
+  /** Error messages that do not start with "<fn>: " (reported, not a failure). */
+  unprefixedMessages: number;
+  unprefixedSamples: string[];
+  /** Calls that took over 1 s (reported, not a failure), and the slowest one. */
+  slowCalls: number;
+  slowest: { ms: number; fn: string; mutation: string };
+  failures: FuzzFailure[];
+  failureCount: number;
+}
+
+// ---- RNG ----------------------------------------------------------------------------------
+class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = (seed >>> 0) ^ 0x9e3779b9;
+    if (this.s === 0) this.s = 1;
+  }
+  /** mulberry32 */
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(a: readonly T[]): T {
+    return a[Math.floor(this.next() * a.length)];
+  }
+}
+
+// ---- guarded arrays -------------------------------------------------------------------------
+type Kind = 'f32' | 'f64' | 'i32';
+type AnyView = Float32Array | Float64Array | Int32Array;
+
+const CTOR = { f32: Float32Array, f64: Float64Array, i32: Int32Array } as const;
+
+function kindOf(a: unknown): Kind | null {
+  if (a instanceof Float32Array) return 'f32';
+  if (a instanceof Float64Array) return 'f64';
+  if (a instanceof Int32Array) return 'i32';
+  return null;
+}
+
+/** A view of `len` elements with 0..3 guard elements before and 1..3 after, all random bytes. */
+function alloc(rng: Rng, kind: Kind, len: number, shared = rng.chance(0.08), preMin = 0): AnyView {
+  const C = CTOR[kind];
+  const pre = rng.int(preMin, 3), post = rng.int(1, 3);
+  const bytes = (pre + len + post) * C.BYTES_PER_ELEMENT;
+  const buf: ArrayBufferLike = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const all = new Uint8Array(buf);
+  for (let i = 0; i < all.length; i++) all[i] = rng.int(0, 255);
+  const view = new C(buf as ArrayBuffer, pre * C.BYTES_PER_ELEMENT, len);
+  if (kind !== 'i32') for (let i = 0; i < len; i++) view[i] = rng.next() * 4 - 2;
+  else view.fill(0);
+  return view;
+}
+
+function copyOf(rng: Rng, a: AnyView, kind: Kind, shared?: boolean): AnyView {
+  const b = alloc(rng, kind, a.length, shared);
+  for (let i = 0; i < a.length; i++) b[i] = Number(a[i]);
+  return b;
+}
+
+// ---- kernel specs -------------------------------------------------------------------------
+/** A region a call may write: rows×cols at off with leading dimension ld, in array `a`. */
+interface OutView { a: unknown; off: unknown; rows: unknown; cols: unknown; ld: unknown }
+
+interface Spec {
+  /** A valid argument list (small random shapes, random dtype, random slack and offsets). */
+  make(rng: Rng, g: Gen): unknown[];
+  /** What a successful call with these arguments may write. */
+  outputs(a: unknown[]): OutView[];
+}
+
+/** Helpers that build valid views. */
+class Gen {
+  constructor(private rng: Rng, readonly kind: 'f32' | 'f64') {}
+  dim(min = 0): number {
+    return this.rng.chance(0.1) ? min : this.rng.int(Math.max(min, 1), 4);
+  }
+  /** [array, off, ld] for a rows×cols view */
+  mat(rows: number, cols: number, kind: Kind = this.kind): [AnyView, number, number] {
+    const off = this.rng.int(0, 2);
+    const ld = Math.max(1, cols) + (this.rng.chance(0.5) ? 0 : this.rng.int(1, 2));
+    const span = rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
+    return [alloc(this.rng, kind, off + span + this.rng.int(0, 1)), off, ld];
+  }
+  /** [array, off] for n elements */
+  vec(n: number, kind: Kind = this.kind): [AnyView, number] {
+    const off = this.rng.int(0, 2);
+    return [alloc(this.rng, kind, off + n + this.rng.int(0, 1)), off];
+  }
+  ids(n: number, lo: number, hi: number): [AnyView, number] {
+    const [a, off] = this.vec(n, 'i32');
+    for (let j = 0; j < n; j++) a[off + j] = hi > lo ? this.rng.int(lo, hi - 1) : 0;
+    return [a, off];
+  }
+  act(): string {
+    return this.rng.pick(['tanh', 'relu', 'sigmoid']);
+  }
+}
+
+const vecOut = (a: unknown[], i: number, n: unknown): OutView => ({ a: a[i], off: a[i + 1], rows: 1, cols: n, ld: n });
+const matOut = (a: unknown[], i: number, rows: unknown, cols: unknown): OutView => ({ a: a[i], off: a[i + 1], rows, cols, ld: a[i + 2] });
+const num = (v: unknown) => v as number;
+
+const SPECS: { [K in keyof Kernels]: Spec } = {
+  gemm: {
+    make(r, g) {
+      const tA = r.chance(0.5), tB = r.chance(0.5), M = g.dim(), N = g.dim(), K = g.dim();
+      const [A, offA, lda] = tA ? g.mat(K, M) : g.mat(M, K);
+      const [B, offB, ldb] = tB ? g.mat(N, K) : g.mat(K, N);
+      const [C, offC, ldc] = g.mat(M, N);
+      return [tA, tB, M, N, K, r.next(), A, offA, lda, B, offB, ldb, r.pick([0, 1, 0.5]), C, offC, ldc];
+    },
+    outputs: (a) => [matOut(a, 13, a[2], a[3])],
+  },
+  activationForward: {
+    make(r, g) {
+      const rows = g.dim(), cols = g.dim();
+      const [U, offU, ldu] = g.mat(rows, cols);
+      const [C, offC, ldc] = r.chance(0.3) ? [U, offU, ldu] : g.mat(rows, cols);
+      return [g.act(), rows, cols, U, offU, ldu, C, offC, ldc];
+    },
+    outputs: (a) => [matOut(a, 6, a[1], a[2])],
+  },
+  activationBackward: {
+    make(r, g) {
+      const rows = g.dim(), cols = g.dim();
+      const [dC, offdC, lddC] = g.mat(rows, cols);
+      const [C, offC, ldc] = g.mat(rows, cols);
+      const [dU, offdU, lddU] = r.chance(0.3) ? [dC, offdC, lddC] : g.mat(rows, cols);
+      return [g.act(), rows, cols, dC, offdC, lddC, C, offC, ldc, dU, offdU, lddU];
+    },
+    outputs: (a) => [matOut(a, 9, a[1], a[2])],
+  },
+  addBias: {
+    make(_r, g) {
+      const rows = g.dim(), cols = g.dim();
+      const [b, offb] = g.vec(rows);
+      const [X, offX, ldx] = g.mat(rows, cols);
+      return [rows, cols, b, offb, X, offX, ldx];
+    },
+    outputs: (a) => [matOut(a, 4, a[0], a[1])],
+  },
+  rowSum: {
+    make(_r, g) {
+      const rows = g.dim(), cols = g.dim();
+      const [X, offX, ldx] = g.mat(rows, cols);
+      const [y, offy] = g.vec(rows);
+      return [rows, cols, X, offX, ldx, y, offy];
+    },
+    outputs: (a) => [vecOut(a, 5, a[0])],
+  },
+  axpy: {
+    make(r, g) {
+      const n = g.dim();
+      const [x, offx] = g.vec(n);
+      const [y, offy] = r.chance(0.2) ? [x, offx] : g.vec(n);
+      return [n, r.next(), x, offx, y, offy];
+    },
+    outputs: (a) => [vecOut(a, 4, a[0])],
+  },
+  scale: {
+    make(r, g) {
+      const n = g.dim();
+      const [x, offx] = g.vec(n);
+      return [n, r.next(), x, offx];
+    },
+    outputs: (a) => [vecOut(a, 2, a[0])],
+  },
+  fill: {
+    make(r, g) {
+      const n = g.dim();
+      const [x, offx] = g.vec(n);
+      return [n, r.next(), x, offx];
+    },
+    outputs: (a) => [vecOut(a, 2, a[0])],
+  },
+  copy: {
+    make(_r, g) {
+      const n = g.dim();
+      const [x, offx] = g.vec(n);
+      const [y, offy] = g.vec(n);
+      return [n, x, offx, y, offy];
+    },
+    outputs: (a) => [vecOut(a, 3, a[0])],
+  },
+  copyMatrix: {
+    make(_r, g) {
+      const rows = g.dim(), cols = g.dim();
+      const [X, offX, ldx] = g.mat(rows, cols);
+      const [Y, offY, ldy] = g.mat(rows, cols);
+      return [rows, cols, X, offX, ldx, Y, offY, ldy];
+    },
+    outputs: (a) => [matOut(a, 5, a[0], a[1])],
+  },
+  sumSquares: {
+    make(_r, g) {
+      const n = g.dim();
+      const [x, offx] = g.vec(n);
+      const [out, offOut] = g.vec(1, 'f64');
+      return [n, x, offx, out, offOut];
+    },
+    outputs: (a) => [vecOut(a, 3, 1)],
+  },
+  clipByValue: {
+    make(r, g) {
+      const n = g.dim();
+      const [x, offx] = g.vec(n);
+      return [n, r.next(), x, offx];
+    },
+    outputs: (a) => [vecOut(a, 2, a[0])],
+  },
+  softmaxCrossEntropy: {
+    make(r, g) {
+      const V = g.dim(1), N = g.dim();
+      const [L, offL, ldl] = g.mat(V, N);
+      const [t, offT] = g.ids(N, r.chance(0.3) ? -1 : 0, V);
+      const [D, offD, ldd] = r.chance(0.3) ? [L, offL, ldl] : g.mat(V, N);
+      const [loss, offLoss] = g.vec(1, 'f64');
+      return [V, N, L, offL, ldl, t, offT, r.next(), D, offD, ldd, loss, offLoss];
+    },
+    outputs: (a) => [matOut(a, 8, a[0], a[1]), vecOut(a, 11, 1)],
+  },
+  gatherColumns: {
+    make(r, g) {
+      const rows = g.dim(), V = g.dim(1), n = g.dim();
+      const [W, offW, ldw] = g.mat(rows, V);
+      const [ids, offIds] = g.ids(n, 0, V);
+      const [out, offOut, ldo] = g.mat(rows, n);
+      return [rows, V, n, W, offW, ldw, ids, offIds, out, offOut, ldo, r.chance(0.5)];
+    },
+    outputs: (a) => [matOut(a, 8, a[0], a[2])],
+  },
+  scatterAddColumns: {
+    make(_r, g) {
+      const rows = g.dim(), V = g.dim(1), n = g.dim();
+      const [dU, offdU, lddU] = g.mat(rows, n);
+      const [ids, offIds] = g.ids(n, 0, V);
+      const [dW, offdW, lddW] = g.mat(rows, V);
+      return [rows, V, n, dU, offdU, lddU, ids, offIds, dW, offdW, lddW];
+    },
+    outputs: (a) => [matOut(a, 8, a[0], a[1])],
+  },
+  rnnForward: {
+    make(r, g) {
+      const nx = g.dim(1), nc = g.dim(), T = g.dim(), m = g.dim();
+      const [X, offX] = r.chance(0.5) ? g.ids(T * m, 0, nx) : g.vec(nx * T * m);
+      const [Wx, offWx] = g.vec(nc * nx);
+      const [Wc, offWc] = g.vec(nc * nc);
+      const [b, offb] = g.vec(nc);
+      const [H, offH] = g.vec(nc * (T + 1) * m);
+      return [g.act(), nx, nc, T, m, X, offX, Wx, offWx, Wc, offWc, b, offb, H, offH];
+    },
+    outputs: (a) => [{ a: a[13], off: a[14], rows: 1, cols: num(a[2]) * (num(a[3]) + 1) * num(a[4]), ld: 1 }],
+  },
+  rnnBackward: {
+    make(r, g) {
+      const nx = g.dim(1), nc = g.dim(), T = g.dim(), m = g.dim();
+      const ids = r.chance(0.5);
+      const [X, offX] = ids ? g.ids(T * m, 0, nx) : g.vec(nx * T * m);
+      const [H, offH] = g.vec(nc * (T + 1) * m);
+      const [Wx, offWx] = g.vec(nc * nx);
+      const [Wc, offWc] = g.vec(nc * nc);
+      const [dC, offdC] = g.vec(nc * T * m);
+      const [dU, offdU] = r.chance(0.3) ? [dC, offdC] : g.vec(nc * T * m);
+      const [dWx, offdWx] = g.vec(nc * nx);
+      const [dWc, offdWc] = g.vec(nc * nc);
+      const [db, offdb] = g.vec(nc);
+      const [dX, offdX] = ids || r.chance(0.3) ? [null, 0] : g.vec(nx * T * m);
+      const [dc0, offdc0] = g.vec(nc * m);
+      return [g.act(), nx, nc, T, m, X, offX, H, offH, Wx, offWx, Wc, offWc, dC, offdC, dU, offdU,
+        dWx, offdWx, dWc, offdWc, db, offdb, dX, offdX, dc0, offdc0];
+    },
+    outputs: (a) => {
+      const nx = num(a[1]), nc = num(a[2]), tm = num(a[3]) * num(a[4]), m = num(a[4]);
+      const v = (i: number, n: number): OutView => ({ a: a[i], off: a[i + 1], rows: 1, cols: n, ld: n });
+      return [v(15, nc * tm), v(17, nc * nx), v(19, nc * nc), v(21, nc), v(23, nx * tm), v(25, nc * m)];
+    },
+  },
+  sgdUpdate: {
+    make(r, g) {
+      const n = g.dim();
+      const [p, offp] = g.vec(n);
+      const [gr, offg] = g.vec(n);
+      const momentum = r.chance(0.5) ? 0 : r.next();
+      const [v, offv] = momentum === 0 && r.chance(0.5) ? [null, 0] : g.vec(n);
+      return [n, p, offp, gr, offg, v, offv, r.next(), momentum, momentum > 0 && r.chance(0.5), r.pick([0, 0.01])];
+    },
+    outputs: (a) => [vecOut(a, 1, a[0]), vecOut(a, 5, a[0])],
+  },
+  adamUpdate: {
+    make(r, g) {
+      const n = g.dim();
+      const [p, offp] = g.vec(n);
+      const [gr, offg] = g.vec(n);
+      const [m, offm] = g.vec(n);
+      const [v, offv] = g.vec(n);
+      for (let i = 0; i < v.length; i++) v[i] = Math.abs(v[i]);
+      return [n, p, offp, gr, offg, m, offm, v, offv, 0.01, 0.9, 0.999, 1e-8, r.pick([0, 0.01]), r.chance(0.5), r.int(1, 5)];
+    },
+    outputs: (a) => [vecOut(a, 1, a[0]), vecOut(a, 5, a[0]), vecOut(a, 7, a[0])],
+  },
+  adagradUpdate: {
+    make(r, g) {
+      const n = g.dim();
+      const [p, offp] = g.vec(n);
+      const [gr, offg] = g.vec(n);
+      const [h, offh] = g.vec(n);
+      return [n, p, offp, gr, offg, h, offh, 0.01, 1e-8, r.pick([0, 0.01])];
+    },
+    outputs: (a) => [vecOut(a, 1, a[0]), vecOut(a, 5, a[0])],
+  },
+  rmspropUpdate: {
+    make(r, g) {
+      const n = g.dim();
+      const [p, offp] = g.vec(n);
+      const [gr, offg] = g.vec(n);
+      const [s, offs] = g.vec(n);
+      return [n, p, offp, gr, offg, s, offs, 0.01, 0.9, 1e-8, r.pick([0, 0.01])];
+    },
+    outputs: (a) => [vecOut(a, 1, a[0]), vecOut(a, 5, a[0])],
+  },
+};
+
+export const FUZZ_KERNELS = Object.keys(SPECS) as Array<keyof Kernels>;
+
+/** A valid argument list for a kernel (random small shapes from the seed), unmutated. */
+export function validArgs(name: keyof Kernels, seed: number, dtype: 'float32' | 'float64' = 'float32'): unknown[] {
+  const rng = new Rng(seed);
+  return SPECS[name].make(rng, new Gen(rng, dtype === 'float32' ? 'f32' : 'f64'));
+}
+
+// ---- mutations -------------------------------------------------------------------------------
+const EDGE_NUMBERS = [NaN, Infinity, -Infinity, -0, 2 ** 31, 2 ** 31 - 1, 2 ** 32, 2 ** 53, 2 ** 53 + 2,
+  -(2 ** 53), -1, -(2 ** 31), 0.5, 1.5, 1e-300, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 63, 2 ** 62];
+
+function detachedArray(kind: Kind): AnyView {
+  const a = new CTOR[kind](8);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+}
+
+function adversarialValue(rng: Rng): unknown {
+  switch (rng.int(0, 9)) {
+    case 0: case 1: case 2: return rng.pick(EDGE_NUMBERS);
+    case 3: return rng.pick([null, undefined, true, false, '1', '', 'tanh', 'tanh\0x', 'TANH', 'relu ']);
+    case 4: return rng.pick([{}, [], [1, 2, 3], () => 1, Symbol('x'), 1n, new Date(0), { length: 4 }]);
+    case 5: return rng.pick([new Uint8Array(16), new Int16Array(8), new Uint32Array(4), new BigInt64Array(2),
+      new Uint8ClampedArray(4), new DataView(new ArrayBuffer(16)), new ArrayBuffer(16), new Float32Array(0)]);
+    case 6: return detachedArray(rng.pick(['f32', 'f64', 'i32'] as const));
+    case 7: return new (rng.pick([Float32Array, Float64Array, Int32Array]))(new SharedArrayBuffer(32) as unknown as ArrayBuffer);
+    case 8: return new Uint8Array(new ArrayBuffer(17), 1, 15); // odd byte offset, wrong type
+    default: return rng.int(-3, 70000);
+  }
+}
+
+type Mut = (rng: Rng, a: unknown[], kinds: Array<Kind | null>) => string | null;
+
+const numericPositions = (a: unknown[]) => a.map((v, i) => (typeof v === 'number' ? i : -1)).filter((i) => i >= 0);
+const arrayPositions = (a: unknown[]) => a.map((v, i) => (kindOf(v) ? i : -1)).filter((i) => i >= 0);
+
+function label(v: unknown): string {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'symbol') return 'Symbol';
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v === null || v === undefined || typeof v === 'boolean') return String(v);
+  if (ArrayBuffer.isView(v)) {
+    const buf = v.buffer as ArrayBufferLike;
+    const shared = typeof SharedArrayBuffer !== 'undefined' && buf instanceof SharedArrayBuffer;
+    return `${v.constructor.name}(${(v as { length?: number }).length ?? v.byteLength}@${v.byteOffset}${shared ? ',shared' : ''})`;
+  }
+  return Array.isArray(v) ? 'Array' : typeof v;
+}
+
+// The ts backend loops over the empty dimension's partner (2^31 − 1 rows of nothing take
+// ~25 s there), so its fuzz uses smaller "huge" partners; the native kernels return at once.
+let zeroBigValues = [2 ** 31 - 1, 2 ** 30, 1e6];
+
+const MUTATIONS: Array<[number, string, Mut]> = [
+  [6, 'value', (r, a) => {
+    if (a.length === 0) return null;
+    const i = r.int(0, a.length - 1);
+    a[i] = adversarialValue(r);
+    return `[${i}]=${label(a[i])}`;
+  }],
+  [5, 'tweak', (r, a) => {
+    const ps = numericPositions(a);
+    if (ps.length === 0) return null;
+    const i = r.pick(ps), v = a[i] as number;
+    a[i] = r.pick([v + 1, v - 1, v * 2, 0, v + 2 ** 31, -v, v + 0.5]);
+    return `[${i}]=${label(a[i])}`;
+  }],
+  [4, 'short', (r, a) => {
+    const ps = arrayPositions(a).filter((i) => (a[i] as AnyView).length > 0);
+    if (ps.length === 0) return null;
+    const i = r.pick(ps), v = a[i] as AnyView;
+    a[i] = v.subarray(0, v.length - 1);
+    return `[${i}] one short`;
+  }],
+  [3, 'dtype', (r, a, kinds) => {
+    const ps = arrayPositions(a);
+    if (ps.length === 0) return null;
+    const i = r.pick(ps), k = kindOf(a[i]) as Kind;
+    const to = r.pick((['f32', 'f64', 'i32'] as const).filter((x) => x !== k));
+    a[i] = copyOf(r, a[i] as AnyView, to);
+    void kinds;
+    return `[${i}] ${k}->${to}`;
+  }],
+  [5, 'alias', (r, a) => {
+    const ps = arrayPositions(a).filter((i) => typeof a[i + 1] === 'number');
+    if (ps.length < 2) return null;
+    const o = r.pick(ps), i = r.pick(ps.filter((x) => x !== o));
+    a[o] = a[i];
+    a[o + 1] = Math.max(0, (a[i + 1] as number) + r.int(-2, 2));
+    return `[${o}] aliases [${i}] at offset ${a[o + 1]}`;
+  }],
+  [4, 'ids', (r, a) => {
+    const ps = arrayPositions(a).filter((i) => kindOf(a[i]) === 'i32' && (a[i] as AnyView).length > 0);
+    if (ps.length === 0) return null;
+    const i = r.pick(ps), v = a[i] as Int32Array, j = r.int(0, v.length - 1);
+    v[j] = r.pick([-1, -2, 2 ** 31 - 1, -(2 ** 31), 5, 4, 3, 1e6]);
+    return `[${i}][${j}]=${v[j]}`;
+  }],
+  [3, 'overflow', (r, a) => {
+    const ps = numericPositions(a);
+    if (ps.length < 2) return null;
+    const picked: number[] = [];
+    for (let k = r.int(2, 4); k > 0; k--) {
+      const i = r.pick(ps);
+      a[i] = r.pick([2 ** 31 - 1, 2 ** 30, 2 ** 31 - 2, 65536, 2 ** 52, 2 ** 53 - 1, 46341]);
+      picked.push(i);
+    }
+    return picked.map((i) => `[${i}]=${a[i]}`).join(' ');
+  }],
+  [3, 'zeroBig', (r, a) => {
+    // One dimension 0, another huge: spans are 0, so deep checks pass; kernels must loop nothing.
+    const ps = numericPositions(a);
+    if (ps.length < 2) return null;
+    const z = r.pick(ps), b = r.pick(ps);
+    a[z] = 0;
+    a[b] = r.pick(zeroBigValues);
+    return `[${z}]=0 [${b}]=${a[b]}`;
+  }],
+  [2, 'detach', (r, a) => {
+    const ps = arrayPositions(a).filter((i) => !((a[i] as AnyView).buffer instanceof SharedArrayBuffer));
+    if (ps.length === 0) return null;
+    const i = r.pick(ps);
+    const buf = (a[i] as AnyView).buffer as ArrayBuffer;
+    if (buf.byteLength === 0) return null;
+    structuredClone(buf, { transfer: [buf] });
+    return `[${i}] detached`;
+  }],
+  [2, 'zeroLength', (r, a) => {
+    const ps = arrayPositions(a);
+    if (ps.length === 0) return null;
+    const i = r.pick(ps), k = kindOf(a[i]) as Kind;
+    a[i] = r.chance(0.5) ? new CTOR[k](0) : alloc(r, k, 0);
+    return `[${i}] zero-length`;
+  }],
+  [2, 'shared', (r, a) => {
+    const ps = arrayPositions(a);
+    if (ps.length === 0) return null;
+    const i = r.pick(ps);
+    a[i] = copyOf(r, a[i] as AnyView, kindOf(a[i]) as Kind, true);
+    return `[${i}] on a SharedArrayBuffer`;
+  }],
+  [2, 'oddView', (r, a) => {
+    // Float32 at byte offset 4 (not 8/16/32-aligned), or a Uint8 view at an odd offset.
+    const ps = arrayPositions(a);
+    if (ps.length === 0) return null;
+    const i = r.pick(ps), v = a[i] as AnyView;
+    if (r.chance(0.7) && kindOf(v) !== 'f64') {
+      const c = alloc(r, kindOf(v) as Kind, v.length, false, 1);
+      for (let k = 0; k < v.length; k++) c[k] = v[k];
+      a[i] = c;
+      return `[${i}] at byte offset ${c.byteOffset}`;
+    }
+    a[i] = new Uint8Array(new ArrayBuffer(v.byteLength + 2), 1, v.byteLength);
+    return `[${i}] Uint8Array at byte offset 1`;
+  }],
+  [2, 'count', (r, a) => {
+    const c = r.int(0, 3);
+    if (c === 0) a.pop();
+    else if (c === 1) a.push(0);
+    else if (c === 2) a.push(undefined);
+    else a.length = 0;
+    return `length ${a.length}`;
+  }],
+  [2, 'null', (r, a) => {
+    const ps = arrayPositions(a);
+    if (ps.length === 0) return null;
+    const i = r.pick(ps);
+    a[i] = r.chance(0.7) ? null : undefined;
+    return `[${i}]=${a[i]}`;
+  }],
+];
+const MUT_TOTAL = MUTATIONS.reduce((s, m) => s + m[0], 0);
+
+function mutate(rng: Rng, args: unknown[]): string {
+  const roll = rng.next();
+  const n = roll < 0.08 ? 0 : roll < 0.8 ? 1 : rng.int(2, 3);
+  const done: string[] = [];
+  for (let k = 0; k < n; k++) {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      let w = rng.next() * MUT_TOTAL;
+      let m = MUTATIONS[0];
+      for (const cand of MUTATIONS) {
+        w -= cand[0];
+        if (w < 0) { m = cand; break; }
+      }
+      const what = m[2](rng, args, []);
+      if (what !== null) { done.push(`${m[1]} ${what}`); break; }
+    }
+  }
+  return done.length ? done.join('; ') : 'valid';
+}
+
+// ---- guards ----------------------------------------------------------------------------------
+interface Snapshot { buf: ArrayBufferLike; before: Uint8Array }
+
+function collectViews(v: unknown, out: Set<ArrayBufferView>, depth = 0): void {
+  if (ArrayBuffer.isView(v)) out.add(v);
+  else if (Array.isArray(v) && depth < 2) {
+    // Programs and ops of length 2^32 - 1 are sparse: look at the first elements only.
+    for (let i = 0; i < Math.min(v.length, 64); i++) collectViews(v[i], out, depth + 1);
+  }
+}
+
+function snapshot(args: unknown): Snapshot[] {
+  const views = new Set<ArrayBufferView>();
+  collectViews(args, views);
+  const bufs = new Set<ArrayBufferLike>();
+  for (const v of views) if (v.buffer.byteLength > 0) bufs.add(v.buffer);
+  return [...bufs].map((buf) => ({ buf, before: new Uint8Array(buf).slice() }));
+}
+
+/** Byte ranges [start, end) of a declared output view, or null when it is not a typed array. */
+function outRanges(o: OutView): Array<[ArrayBufferLike, number, number]> {
+  const k = kindOf(o.a);
+  if (!k || o.a === null) return [];
+  const a = o.a as AnyView, bpe = a.BYTES_PER_ELEMENT;
+  if ([o.off, o.rows, o.cols, o.ld].some((v) => typeof v !== 'number')) return [];
+  const off = num(o.off), rows = num(o.rows), cols = num(o.cols), ld = num(o.ld);
+  if (!(rows > 0 && cols > 0)) return [];
+  const r: Array<[ArrayBufferLike, number, number]> = [];
+  for (let i = 0; i < rows; i++) {
+    const s = a.byteOffset + (off + i * ld) * bpe;
+    r.push([a.buffer, s, s + cols * bpe]);
+  }
+  return r;
+}
+
+/** First changed byte outside the allowed ranges, as text, or null. */
+function verify(snaps: Snapshot[], allowed: OutView[]): string | null {
+  const ranges = allowed.flatMap(outRanges);
+  for (const s of snaps) {
+    const now = new Uint8Array(s.buf);
+    if (now.length !== s.before.length) continue; // detached during the call by the fuzz itself
+    const mine = ranges.filter((r) => r[0] === s.buf);
+    for (let i = 0; i < now.length; i++) {
+      if (now[i] === s.before[i]) continue;
+      if (mine.some(([, a, b]) => i >= a && i < b)) continue;
+      return `byte ${i} of a ${now.length}-byte buffer changed (${s.before[i]} -> ${now[i]}); allowed: ` +
+        (mine.map(([, a, b]) => `[${a},${b})`).join(' ') || 'none');
+    }
+  }
+  return null;
+}
+
+// ---- targets -------------------------------------------------------------------------------
+type Fn = (...a: unknown[]) => unknown;
+interface Surface {
+  kernels: Record<string, Fn>;
+  run: Fn;
+  setNumThreads: Fn;
+  getNumThreads: Fn;
+  setIsa: Fn | null;
+  cpuInfo: (() => { detected: string } | null) | null;
+  /** Exported functions of the raw addon, for the coverage check. */
+  exported: string[] | null;
+}
+
+function surfaceFor(target: FuzzTarget, addonPath?: string): Surface {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const lib = require('../../lib') as typeof import('../../lib');
+  if (target === 'raw') {
+    const file = addonPath ?? process.env.NATIVE_RNN_ADDON ?? lib.backends.nativeFile();
+    if (!file) throw new Error(`fuzz: no native addon to load (${lib.backends.nativeError()})`);
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const addon = require(require('node:path').resolve(file)) as Record<string, Fn>;
+    return {
+      kernels: addon, run: addon.run, setNumThreads: addon.setNumThreads, getNumThreads: addon.getNumThreads,
+      setIsa: addon.setIsa, cpuInfo: addon.cpuInfo as () => { detected: string },
+      exported: Object.keys(addon).filter((k) => typeof addon[k] === 'function'),
+    };
+  }
+  const b = lib.backends.get(target) as unknown as Record<string, Fn>;
+  return {
+    kernels: b, run: b.run, setNumThreads: b.setNumThreads, getNumThreads: b.getNumThreads,
+    setIsa: target === 'native' ? (lib.backends.setIsa as Fn) : null,
+    cpuInfo: target === 'native' ? lib.backends.cpuInfo : null,
+    exported: null,
+  };
+}
+
+// ---- the loop --------------------------------------------------------------------------------
+function errorName(e: unknown): string {
+  if (e instanceof TypeError) return 'TypeError';
+  if (e instanceof RangeError) return 'RangeError';
+  if (e instanceof Error) return e.constructor.name || 'Error';
+  return `non-Error ${typeof e}`;
+}
+
+function isPromise(v: unknown): v is Promise<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as Promise<unknown>).then === 'function';
+}
+
+const RUN_WEIGHT = 4;
+
+export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
+  const rng = new Rng(opts.seed);
+  zeroBigValues = opts.target === 'ts' ? [1e5, 65536] : [2 ** 31 - 1, 2 ** 30, 1e6];
+  const s = surfaceFor(opts.target, opts.addonPath);
+  if (opts.wrap) {
+    const w = opts.wrap;
+    const k: Record<string, Fn> = {};
+    for (const name of FUZZ_KERNELS) if (typeof s.kernels[name] === 'function') k[name] = w(name, s.kernels[name]);
+    s.kernels = k;
+    s.run = w('run', s.run);
+    s.setNumThreads = w('setNumThreads', s.setNumThreads);
+    if (s.setIsa) s.setIsa = w('setIsa', s.setIsa);
+  }
+  const report: FuzzReport = {
+    target: opts.target, seed: opts.seed, calls: 0, succeeded: 0, errors: {}, byFunction: {},
+    guardChecks: 0, guardViolations: 0, unexpectedErrors: 0, unprefixedMessages: 0, unprefixedSamples: [],
+    slowCalls: 0, slowest: { ms: 0, fn: '', mutation: '' }, failures: [], failureCount: 0,
+  };
+  const fail = (f: FuzzFailure) => {
+    report.failureCount++;
+    if (report.failures.length < 50) report.failures.push(f);
+  };
+
+  // Coverage: every function the raw addon exports must be one the fuzz calls.
+  const covered = new Set<string>([...FUZZ_KERNELS, 'run', 'setNumThreads', 'setIsa', 'getNumThreads', 'cpuInfo']);
+  for (const name of s.exported ?? []) {
+    if (!covered.has(name)) fail({ index: -1, fn: name, mutation: '', kind: 'uncovered export', detail: `the addon exports ${name}, which the fuzz does not call` });
+  }
+  for (const name of FUZZ_KERNELS) {
+    if (typeof s.kernels[name] !== 'function') fail({ index: -1, fn: name, mutation: '', kind: 'uncovered export', detail: `the target has no function ${name}` });
+  }
+
+  const threads0 = s.getNumThreads() as number;
+  const isa0 = s.cpuInfo?.()?.detected ?? null;
+  const entries: string[] = [...FUZZ_KERNELS];
+  for (let k = 0; k < RUN_WEIGHT; k++) entries.push('run');
+  entries.push('setNumThreads', 'getNumThreads');
+  if (s.setIsa) entries.push('setIsa', 'cpuInfo');
+
+  for (let index = 0; index < opts.iterations; index++) {
+    const fn = rng.pick(entries);
+    const g = new Gen(rng, rng.chance(0.5) ? 'f32' : 'f64');
+    let args: unknown[];
+    let mutation: string;
+    let allowed: () => OutView[] = () => [];
+    let call: () => unknown;
+    let after: (() => void) | null = null;
+    let prefix = `${fn}: `;
+
+    if (fn === 'run') {
+      prefix = '';
+      const built = buildProgram(rng, g, opts.target);
+      args = [built.program];
+      mutation = built.mutation;
+      allowed = built.allowed;
+      after = built.afterCall;
+      call = () => (s.run as Fn)(...args);
+      if (built.ids.length) {
+        const inner = call;
+        call = () => {
+          const r = inner();
+          built.mutateIds();
+          return r;
+        };
+      }
+    } else if (fn === 'setNumThreads') {
+      args = [rng.int(1, 2)];
+      mutation = mutate(rng, args);
+      call = () => s.setNumThreads(...args);
+      after = () => s.setNumThreads(threads0);
+    } else if (fn === 'getNumThreads' || fn === 'cpuInfo') {
+      args = rng.chance(0.5) ? [] : [adversarialValue(rng)];
+      mutation = `args ${args.map(label).join(', ')}`;
+      const f = fn === 'getNumThreads' ? s.getNumThreads : (s.cpuInfo as Fn);
+      call = () => f(...args);
+      prefix = '';
+    } else if (fn === 'setIsa') {
+      args = [rng.pick(['generic', 'avx2', 'avx512'])];
+      if (rng.chance(0.8)) {
+        if (rng.chance(0.5)) args[0] = rng.pick(['AVX2', '', 'avx2\0', 'avx2 ', 'sse', 'generic'.repeat(20)]);
+        else mutation = mutate(rng, args);
+      }
+      mutation = `isa ${args.map(label).join(', ')} (${args.length} args)`;
+      call = () => (s.setIsa as Fn)(...args);
+      after = () => { if (isa0) (s.setIsa as Fn)(isa0); };
+    } else {
+      const spec = SPECS[fn as keyof Kernels];
+      args = spec.make(rng, g);
+      mutation = mutate(rng, args);
+      allowed = () => spec.outputs(args);
+      call = () => s.kernels[fn](...args);
+    }
+
+    opts.onCall?.({ index, target: opts.target, fn, mutation });
+    report.calls++;
+    report.byFunction[fn] = (report.byFunction[fn] ?? 0) + 1;
+    const snaps = snapshot(args);
+    let error: unknown = null;
+    let threw = false;
+    const t0 = Date.now();
+    try {
+      const r = call();
+      if (isPromise(r)) await r;
+    } catch (e) {
+      error = e;
+      threw = true;
+    }
+    const ms = Date.now() - t0;
+    if (ms > 1000) report.slowCalls++;
+    if (ms > report.slowest.ms) report.slowest = { ms, fn, mutation };
+    try {
+      after?.();
+    } catch (e) {
+      fail({ index, fn, mutation, kind: 'unexpected error', detail: `restoring state after the call threw ${errorName(e)}: ${String(e)}` });
+    }
+
+    if (threw) {
+      const name = errorName(error);
+      report.errors[name] = (report.errors[name] ?? 0) + 1;
+      if (name !== 'TypeError' && name !== 'RangeError') {
+        report.unexpectedErrors++;
+        fail({ index, fn, mutation, kind: 'unexpected error', detail: `${name}: ${error instanceof Error ? error.message : String(error)}` });
+      } else if (prefix && !(error as Error).message.startsWith(prefix)) {
+        report.unprefixedMessages++;
+        if (report.unprefixedSamples.length < 5) report.unprefixedSamples.push(`${fn} (${mutation}): ${(error as Error).message}`);
+      }
+      report.guardChecks++;
+      const bad = verify(snaps, []);
+      if (bad) {
+        report.guardViolations++;
+        fail({ index, fn, mutation, kind: 'changed on error', detail: bad });
+      }
+    } else {
+      report.succeeded++;
+      report.guardChecks++;
+      const bad = verify(snaps, allowed());
+      if (bad) {
+        report.guardViolations++;
+        fail({ index, fn, mutation, kind: 'guard violation', detail: bad });
+      }
+    }
+  }
+  s.setNumThreads(threads0);
+  if (isa0 && s.setIsa) s.setIsa(isa0);
+  return report;
+}
+
+interface BuiltProgram {
+  program: unknown;
+  mutation: string;
+  allowed: () => OutView[];
+  ids: Int32Array[];
+  /** Scribbles over the programs's token ids right after run() returns (raw / native only). */
+  mutateIds: () => void;
+  afterCall: () => void;
+}
+
+function buildProgram(rng: Rng, g: Gen, target: FuzzTarget): BuiltProgram {
+  const ops: unknown[][] = [];
+  const notes: string[] = [];
+  const count = rng.int(1, 3);
+  const mutated = rng.chance(0.6) ? rng.int(0, count - 1) : -1;
+  for (let k = 0; k < count; k++) {
+    const name = rng.pick(FUZZ_KERNELS);
+    const args = SPECS[name].make(rng, g);
+    if (k === mutated) notes.push(`op ${k} ${name}: ${mutate(rng, args)}`);
+    else notes.push(`op ${k} ${name}`);
+    ops.push([name, ...args]);
+  }
+  let program: unknown = ops;
+  if (rng.chance(0.25)) {
+    switch (rng.int(0, 9)) {
+      case 0: program = adversarialValue(rng); notes.push(`program=${label(program)}`); break;
+      case 1: ops[0] = adversarialValue(rng) as unknown[]; notes.push('op 0 not an array'); break;
+      case 2: ops[0] = []; notes.push('op 0 empty'); break;
+      case 3: ops[0][0] = adversarialValue(rng); notes.push(`op 0 name ${label(ops[0][0])}`); break;
+      case 4: ops[0][0] = rng.pick(['nope', 'gemm\0', 'GEMM', 'run', 'setNumThreads', 'constructor', '__proto__', 'x'.repeat(100)]); notes.push(`op 0 name ${label(ops[0][0])}`); break;
+      case 5: ops[0].length = 2 ** 32 - 1; notes.push('op 0 of length 2^32-1'); break;
+      case 6: { const p: unknown[] = []; p.length = 2 ** 32 - 1; p[0] = ops[0]; program = p; notes.push('program of length 2^32-1'); break; }
+      case 7: { const p: unknown[] = []; p.length = rng.int(2, 5); p[p.length - 1] = ops[0]; program = p; notes.push('program with holes'); break; }
+      case 8: ops[0].length = rng.int(1, 40); notes.push(`op 0 of length ${ops[0].length}`); break;
+      default: program = [...ops, ...ops]; notes.push('the same ops twice'); break;
+    }
+  }
+  const ids = target === 'ts' ? [] : ops.flatMap((op) => (Array.isArray(op) ? op.slice(0, 64).filter((v): v is Int32Array => v instanceof Int32Array) : []));
+  const saved: Array<[Int32Array, Int32Array]> = [];
+  return {
+    program,
+    mutation: notes.join(' | '),
+    // What the program actually passed (it may have been replaced by an empty Array, which runs).
+    allowed: () => (Array.isArray(program) ? program.slice(0, 64) : []).flatMap((op: unknown) => {
+      if (!Array.isArray(op) || op.length > 64 || typeof op[0] !== 'string' || !Object.prototype.hasOwnProperty.call(SPECS, op[0])) return [];
+      return SPECS[op[0] as keyof Kernels].outputs(op.slice(1));
+    }),
+    ids,
+    mutateIds: () => {
+      // The worker must use the ids that were checked, not what the caller writes afterwards.
+      for (const a of ids) {
+        if (a.length === 0) continue;
+        saved.push([a, a.slice()]);
+        a.fill(rng.pick([1e9, -5, 2 ** 31 - 1]));
+      }
+    },
+    afterCall: () => {
+      for (const [a, copy] of saved) a.set(copy);
+    },
+  };
+}
