@@ -132,10 +132,10 @@ describe('66 SIGKILL during saveCheckpoint', function () {
 
   it('kills at random delays always leave a whole checkpoint that loads, finite, and training resumes from it past stale temp files', async () => {
     const target = path.join(dir, 'run.safetensors');
-    // A stale temp file of a writer that died long ago, and a garbage one: neither may matter.
+    // A stale temp file (garbage bytes) of a writer that died long ago: it must not matter.
     fs.writeFileSync(path.join(dir, '.run.safetensors.99999.0123456789ab.tmp'), Buffer.alloc(1000, 0xff));
     const rng = new Random(66);
-    const KILLS = 8;
+    const KILLS = 12;
     let lastStep = 0, midSave = 0;
     const steps: number[] = [];
     for (let round = 0; round < KILLS; round++) {
@@ -326,6 +326,27 @@ describe('66 too big for memory: a RangeError before anything is allocated', fun
     const r = await trainer.fit(data.subarray(0, 1000).map((_, k) => k % 4), { steps: 2, batchSize: 4, seqLength: 8 });
     expect(r.steps).to.equal(2);
     expect(Number.isFinite(r.loss)).to.equal(true);
+  });
+
+  it('a checkpoint whose config claims 10^9 layers is refused at once (regression: it spun building tensor names until the heap ran out)', async () => {
+    const lib = path.resolve(__dirname, '..', 'lib');
+    // In a child with a deadline, so the old behaviour fails the test instead of hanging it.
+    const script = `
+      const { RNNModel, encodeCheckpoint, decodeCheckpoint, decodeSafetensors, encodeSafetensors } = require(${JSON.stringify(lib)});
+      const { tensors, metadata } = decodeSafetensors(encodeCheckpoint({ model: new RNNModel({ vocabSize: 4, hiddenSize: 2 }) }));
+      const config = JSON.parse(metadata.config);
+      config.numLayers = 1e9;
+      const bytes = encodeSafetensors(Object.fromEntries(tensors), { ...metadata, config: JSON.stringify(config) });
+      try { decodeCheckpoint(bytes); console.log('loaded'); } catch (e) { console.log(e.name + ' ' + e.code + ' ' + e.message); }
+    `;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_c, s) => resolve(s)));
+    clearTimeout(timer);
+    expect(signal, 'the decode did not finish within 15 s').to.equal(null);
+    expect(stdout.trim()).to.equal('CheckpointError BAD_VALUE checkpoint: config.numLayers must be at most 1024, got 1000000000');
   });
 
   it('the limit follows a container memory limit (process.constrainedMemory) when lower than the machine (regression)', () => {
