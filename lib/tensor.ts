@@ -36,13 +36,18 @@ export function dtypeOf(a: FloatArray): DType {
 
 /**
  * The most bytes one model or batch may allocate: NATIVE_RNN_MAX_BYTES, else 3/4 of the
- * machine's memory. Checked before anything is allocated, so an impossible request is a
- * RangeError rather than an out-of-memory crash.
+ * machine's memory, or of the process's memory limit (a container's cgroup) when that is
+ * lower. Checked before anything is allocated, so an impossible request is a RangeError
+ * rather than an out-of-memory crash (or, in a container, an OOM kill).
  */
 export function memoryLimit(): number {
   const env = Number(process.env.NATIVE_RNN_MAX_BYTES);
   if (Number.isFinite(env) && env > 0) return env;
-  return Math.floor(os.totalmem() * 0.75);
+  let total = os.totalmem();
+  // 0 or undefined when unknown; 2^64 or more than the machine has when unconstrained.
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  if (typeof constrained === 'number' && constrained > 0 && constrained < total) total = constrained;
+  return Math.floor(total * 0.75);
 }
 
 export function checkAllocation(bytes: number, what: string): void {

@@ -11,10 +11,13 @@ export function createTsBackend(): Backend {
   const backend: Record<string, unknown> = {
     name: 'ts',
     async run(program: readonly Op[]): Promise<void> {
-      validateProgram(program);
+      // The ops as they are now: the caller may change the list or its op arrays once run()
+      // returns (as the native backend allows), and what runs must be what was validated.
+      const ops = Array.isArray(program) ? program.map((op: unknown) => (Array.isArray(op) ? op.slice() : op)) : program;
+      validateProgram(ops);
       // Let timers and I/O run before this step's work; the kernels then run on this thread.
       await yieldToLoop();
-      for (const op of program) {
+      for (const op of ops) {
         (tsKernels[op[0] as keyof Kernels] as (...args: unknown[]) => unknown)(...op.slice(1));
       }
     },

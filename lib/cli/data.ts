@@ -67,7 +67,10 @@ export async function loadCorpus(source: DataSource, valFraction: number, vocabu
   const text = await readSource(source);
   const label = describeSource(source);
   const split = splitTrainValidation(text, valFraction, SPLIT_SEED);
-  const vocab = vocabulary ?? Vocabulary.fromText(text);
+  // From the split text, which is what gets encoded: it ends every line with '\n', also the
+  // last line of a file without a final newline ("abc" alone once failed: '\n' not in the
+  // vocabulary). For every other file the symbols are those of the text itself.
+  const vocab = vocabulary ?? Vocabulary.fromText(split.train + split.validation);
   return {
     source, label,
     sha256: createHash('sha256').update(text, 'utf8').digest('hex'),

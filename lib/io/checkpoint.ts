@@ -21,7 +21,7 @@
 import { promises as fsp } from 'fs';
 import type { Backend, BackendName, DType, FloatArray } from '../backend/types';
 import { Vocabulary } from '../data/vocabulary';
-import { RNNModel, type RNNModelConfig } from '../nn/model';
+import { MAX_LAYERS, RNNModel, type RNNModelConfig } from '../nn/model';
 import type { RandomState } from '../random';
 import type { TrainerSnapshot } from '../train/trainer';
 import { writeFileAtomic } from './atomic';
@@ -198,6 +198,9 @@ function readConfig(metadata: Record<string, string>, tensors: Map<string, SafeT
     init: raw.init as RNNModelConfig['init'],
     seed: typeof raw.seed === 'number' && Number.isInteger(raw.seed) ? raw.seed : bad('BAD_VALUE', `config.seed must be an integer, got ${JSON.stringify(raw.seed)}`),
   };
+  // Checked before anything loops over the layers: a file claiming 10^9 layers spun building
+  // names of tensors it does not hold until the heap ran out.
+  if (config.numLayers > MAX_LAYERS) bad('BAD_VALUE', `config.numLayers must be at most ${MAX_LAYERS}, got ${config.numLayers}`);
   if (vocabSize !== null && vocabSize !== config.inputSize) bad('BAD_VALUE', `config.vocabSize ${vocabSize} differs from config.inputSize ${config.inputSize}`);
   if (config.dtype !== 'float32' && config.dtype !== 'float64') bad('BAD_VALUE', `config.dtype must be 'float32' or 'float64', got ${JSON.stringify(raw.dtype)}`);
   return config;

@@ -7,7 +7,8 @@ import { invalidRange, invalidType } from '../backend/errors';
 import type { Activation, Backend, BackendName, DType, FloatArray } from '../backend/types';
 import { Random } from '../random';
 import {
-  allocate, checkMatrix, checkSequence, checkTokens, dtypeOf, zeros, type Matrix, type Sequence, type TokenSequence,
+  allocate, bytesPerElement, checkAllocation, checkMatrix, checkSequence, checkTokens, dtypeOf, zeros, type Matrix,
+  type Sequence, type TokenSequence,
 } from '../tensor';
 import { checkInitKind, initRnnLayer, type InitKind } from './init';
 
@@ -81,6 +82,8 @@ export class RNNCell {
     if (!Number.isInteger(seed)) throw invalidType(fn, 'seed', 'an integer', seed);
     const init = checkInitKind(fn, options.init ?? 'uniform');
     const nx = this.inputSize, nc = this.hiddenSize;
+    // All three at once, before any: each alone may fit the limit while together they do not.
+    checkAllocation((nc * nx + nc * nc + nc) * bytesPerElement(this.dtype), `an RNNCell of ${nx} inputs and ${nc} hidden units`);
     this.params = { Wx: zeros(nc, nx, this.dtype), Wc: zeros(nc, nc, this.dtype), b: zeros(nc, 1, this.dtype) };
     initRnnLayer(new Random(seed), init, nx, nc, this.params.Wx.data, 0, this.params.Wc.data, 0, this.params.b.data, 0);
   }
@@ -196,6 +199,7 @@ export class RNNCell {
   private run(fn: string, input: FloatArray | Int32Array, T: number, m: number, c0Name: string,
     c0?: Matrix): { data: FloatArray; cache: RNNCache } {
     const nc = this.hiddenSize, nx = this.inputSize, ld = (T + 1) * m;
+    checkAllocation((nc * ld + nc * T * m) * bytesPerElement(this.dtype), `the forward buffers of ${T} steps of a batch of ${m}`);
     const H = allocate(this.dtype, nc * ld);
     const k = this.backend;
     if (c0 !== undefined) {
@@ -212,6 +216,8 @@ export class RNNCell {
   private back(cache: RNNCache, dC: FloatArray) {
     const nc = this.hiddenSize, nx = this.inputSize, T = cache.steps, m = cache.batch;
     const dt = this.dtype;
+    const elements = nc * nx + nc * nc + nc + nc * m + nc * T * m + (cache.input instanceof Int32Array ? 0 : nx * T * m);
+    checkAllocation(elements * bytesPerElement(dt), `the backward buffers of ${T} steps of a batch of ${m}`);
     const dWx = zeros(nc, nx, dt), dWc = zeros(nc, nc, dt), db = zeros(nc, 1, dt), dc0 = zeros(nc, m, dt);
     const dU = allocate(dt, nc * T * m);
     const dX = cache.input instanceof Int32Array ? null : allocate(dt, nx * T * m);

@@ -22,6 +22,7 @@ export interface RNNModelOptions {
   /** Dense inputs: the width of each input column. */
   inputSize?: number;
   hiddenSize: number;
+  /** Stacked layers, 1 to MAX_LAYERS (default 1). */
   numLayers?: number;
   /** Width of the head's output; defaults to vocabSize. */
   outputSize?: number;
@@ -80,6 +81,14 @@ export interface Workspace {
   readonly scalars: Float64Array;
 }
 
+/**
+ * Most stacked layers a model may have. Every layer costs JavaScript objects (parameter
+ * entries, workspace arrays, ops of every step) that the byte guard does not count, so a huge
+ * count must be refused up front: 10^8 layers of 2 units fit the byte limit but exhausted
+ * the JavaScript heap (a fatal crash, not an error) while the layout was still being built.
+ */
+export const MAX_LAYERS = 1024;
+
 function positiveInt(fn: string, name: string, v: unknown): number {
   if (typeof v !== 'number') throw invalidType(fn, name, 'a positive integer', v);
   if (!Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) throw invalidRange(fn, name, 'a positive integer', v);
@@ -106,6 +115,7 @@ export class RNNModel {
     const inputSize = positiveInt(fn, tokens ? 'vocabSize' : 'inputSize', tokens ? options.vocabSize : options.inputSize);
     const hiddenSize = positiveInt(fn, 'hiddenSize', options.hiddenSize);
     const numLayers = positiveInt(fn, 'numLayers', options.numLayers ?? 1);
+    if (numLayers > MAX_LAYERS) throw invalidRange(fn, 'numLayers', `an integer in [1, ${MAX_LAYERS}]`, numLayers);
     if (!tokens && options.outputSize === undefined) throw new TypeError(`${fn}: outputSize is required with dense inputs`);
     const outputSize = positiveInt(fn, 'outputSize', options.outputSize ?? inputSize);
     const loss = options.loss ?? 'cross-entropy';
