@@ -13,8 +13,10 @@ export function createTsBackend(): Backend {
     async run(program: readonly Op[]): Promise<void> {
       // The ops as they are now: the caller may change the list or its op arrays once run()
       // returns (as the native backend allows), and what runs must be what was validated.
-      const ops = Array.isArray(program) ? program.map((op: unknown) => (Array.isArray(op) ? op.slice() : op)) : program;
-      validateProgram(ops);
+      // Checked first (it stops at the first bad op, so a huge sparse list costs nothing),
+      // then copied in the same tick: nothing can change in between.
+      validateProgram(program);
+      const ops = program.map((op) => op.slice() as unknown as Op);
       // Let timers and I/O run before this step's work; the kernels then run on this thread.
       await yieldToLoop();
       for (const op of ops) {
