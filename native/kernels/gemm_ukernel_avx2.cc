@@ -293,6 +293,8 @@ extern const Ukernels<float> kAvx2F32 =
     with_packing(make_table<Avx2F32, 6, 2>(256, 144, 4080), &pack_a_f32, &pack_b_f32);
 extern const Ukernels<double> kAvx2F64 =
     with_packing(make_table<Avx2F64, 6, 2>(256, 72, 4080), &pack_a_f64, &pack_b_f64);
+extern const Ukernels<float> kAvx2F32Wide = make_table<Avx2F32, 12, 4>(192, 144, 4096);
+extern const Ukernels<double> kAvx2F64Wide = make_table<Avx2F64, 12, 4>(192, 72, 4096);
 
 }  // namespace gemm_detail
 }  // namespace nrnn
