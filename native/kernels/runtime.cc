@@ -160,7 +160,9 @@ class Pool {
     std::exception_ptr error = std::move(error_);
     error_ = nullptr;
     busy_.store(false, std::memory_order_release);
+#if defined(__cpp_exceptions) || defined(_CPPUNWIND)
     if (error) std::rethrow_exception(error);
+#endif
   }
 
   // Called once at process exit: waits for a running job, joins every worker, and leaves
@@ -188,12 +190,16 @@ class Pool {
       const index_t end = n_ * (idx + 1) / chunks;
       // Kernels do not throw; should a job do so anyway, the chunk still counts as done
       // (so nobody waits forever) and the caller rethrows the first error after the join.
+#if defined(__cpp_exceptions) || defined(_CPPUNWIND)
       try {
         (*fn_)(begin, end);
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mu_);
         if (!error_) error_ = std::current_exception();
       }
+#else
+      (*fn_)(begin, end);
+#endif
       done_.fetch_add(1, std::memory_order_acq_rel);
       t = ticket_.load(std::memory_order_acquire);
     }
