@@ -57,7 +57,15 @@ extern const Ukernels<float> kAvx2F32;
 extern const Ukernels<double> kAvx2F64;
 extern const Ukernels<float> kAvx512F32;
 extern const Ukernels<double> kAvx512F64;
+// The AVX-512 tile geometry (12 x 32 float, 12 x 16 double) built from AVX2 registers:
+// slow (its accumulators spill) but it runs on AVX2 machines, so the tests can drive the
+// AVX-512 blocking through the same template and driver where AVX-512 itself is absent.
+extern const Ukernels<float> kAvx2F32Wide;
+extern const Ukernels<double> kAvx2F64Wide;
 #endif
+
+// Tests only: when set, gemm uses this table instead of the active ISA's one.
+void set_test_tables(const Ukernels<float>* f32, const Ukernels<double>* f64);
 
 }  // namespace gemm_detail
 }  // namespace nrnn

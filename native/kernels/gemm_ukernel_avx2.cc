@@ -105,27 +105,43 @@ NRNN_UK_INLINE void store6(float* d, __m256 v) {
 }
 
 // Transposed A: op(A)(i, p) = a[p*csa + i], so row p of storage holds column p of op(A)
-// for all mc rows. Walk storage row by row (sequential reads, one page at a time) and
-// deal each row's values out to the panels: 6 per panel, written at dst[q*MR*kc + p*MR].
-// Reads of 8 lanes stay inside the row except for the last panels, which use a masked
-// load that never touches the lanes past mc.
+// for all mc rows. Take 8 rows of storage at a time (8 x mc floats, in L1) and deal them
+// out panel by panel: each panel then receives 8 consecutive rows, 192 contiguous bytes.
+// (Dealing one storage row to all panels at once writes to mc/6 streams 6*kc floats apart;
+// at kc = 256 those all fall into 2 sets of L1, which thrashes.)
+// Loads of 8 lanes stay inside the storage row except for the last panels, which use a
+// masked load that never touches the lanes past mc. Stores are 8 lanes in increasing p:
+// lanes 6-7 land on row p+1 of the same panel and are rewritten next; a panel's last row
+// is stored exactly.
 NRNN_UK_TARGET void pack_a_f32_trans(index_t mc, index_t kc, const float* a, index_t csa,
                                      float* dst) {
   constexpr int MR = 6;
   const index_t full = mc / MR;  // whole panels
   const index_t wide = mc >= 8 ? (mc - 8) / MR + 1 : 0;  // panels q with q*MR + 8 <= mc
   const __m256i mask6 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-  for (index_t p = 0; p < kc; ++p) {
-    const float* s = a + p * csa;
-    float* d = dst + p * MR;
-    index_t q = 0;
-    for (; q < wide; ++q) store6(d + q * MR * kc, _mm256_loadu_ps(s + q * MR));
-    for (; q < full; ++q) store6(d + q * MR * kc, _mm256_maskload_ps(s + q * MR, mask6));
+  for (index_t p0 = 0; p0 < kc; p0 += 8) {
+    const index_t p1 = std::min(kc, p0 + 8);
+    for (index_t q = 0; q < full; ++q) {
+      float* d = dst + q * MR * kc;
+      const float* s = a + q * MR;
+      for (index_t p = p0; p < p1; ++p) {
+        const __m256 v = q < wide ? _mm256_loadu_ps(s + p * csa)
+                                  : _mm256_maskload_ps(s + p * csa, mask6);
+        if (p + 1 < kc) {
+          _mm256_storeu_ps(d + p * MR, v);
+        } else {
+          store6(d + p * MR, v);
+        }
+      }
+    }
     if (full * MR < mc) {
       const index_t m = mc - full * MR;
-      float* dd = d + full * MR * kc;
-      for (index_t r = 0; r < m; ++r) dd[r] = s[full * MR + r];
-      for (index_t r = m; r < MR; ++r) dd[r] = 0.0f;
+      float* d = dst + full * MR * kc;
+      for (index_t p = p0; p < p1; ++p) {
+        const float* s = a + p * csa + full * MR;
+        for (index_t r = 0; r < m; ++r) d[p * MR + r] = s[r];
+        for (index_t r = m; r < MR; ++r) d[p * MR + r] = 0.0f;
+      }
     }
   }
 }
@@ -150,15 +166,21 @@ NRNN_UK_TARGET void pack_a_f32(index_t mc, index_t kc, const float* a, index_t r
         __m256 r4 = _mm256_loadu_ps(src + 4 * rsa + p), r5 = _mm256_loadu_ps(src + 5 * rsa + p);
         __m256 r6 = zero, r7 = zero;
         transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+        // 8-lane stores in increasing p: lanes 6-7 land on row p+1, rewritten next. Only
+        // the panel's very last row is stored exactly (nothing after it is rewritten).
         float* d = dst + p * MR;
-        store6(d + 0 * MR, r0);
-        store6(d + 1 * MR, r1);
-        store6(d + 2 * MR, r2);
-        store6(d + 3 * MR, r3);
-        store6(d + 4 * MR, r4);
-        store6(d + 5 * MR, r5);
-        store6(d + 6 * MR, r6);
-        store6(d + 7 * MR, r7);
+        _mm256_storeu_ps(d + 0 * MR, r0);
+        _mm256_storeu_ps(d + 1 * MR, r1);
+        _mm256_storeu_ps(d + 2 * MR, r2);
+        _mm256_storeu_ps(d + 3 * MR, r3);
+        _mm256_storeu_ps(d + 4 * MR, r4);
+        _mm256_storeu_ps(d + 5 * MR, r5);
+        _mm256_storeu_ps(d + 6 * MR, r6);
+        if (p + 8 < kc) {
+          _mm256_storeu_ps(d + 7 * MR, r7);
+        } else {
+          store6(d + 7 * MR, r7);
+        }
       }
       for (; p < kc; ++p)
         for (int r = 0; r < MR; ++r) dst[p * MR + r] = src[r * rsa + p];
@@ -201,23 +223,29 @@ NRNN_UK_TARGET void pack_b_f32(index_t kc, index_t nc, const float* b, index_t r
   }
 }
 
-// Transposed A, as pack_a_f32_trans: storage row by row, 4 + 2 doubles per panel.
+// Transposed A, as pack_a_f32_trans: 8 storage rows at a time, 4 + 2 doubles per row.
 NRNN_UK_TARGET void pack_a_f64_trans(index_t mc, index_t kc, const double* a, index_t csa,
                                      double* dst) {
   constexpr int MR = 6;
   const index_t full = mc / MR;
-  for (index_t p = 0; p < kc; ++p) {
-    const double* s = a + p * csa;
-    double* d = dst + p * MR;
+  for (index_t p0 = 0; p0 < kc; p0 += 8) {
+    const index_t p1 = std::min(kc, p0 + 8);
     for (index_t q = 0; q < full; ++q) {
-      _mm256_storeu_pd(d + q * MR * kc, _mm256_loadu_pd(s + q * MR));
-      _mm_storeu_pd(d + q * MR * kc + 4, _mm_loadu_pd(s + q * MR + 4));
+      double* d = dst + q * MR * kc;
+      const double* s = a + q * MR;
+      for (index_t p = p0; p < p1; ++p) {
+        _mm256_storeu_pd(d + p * MR, _mm256_loadu_pd(s + p * csa));
+        _mm_storeu_pd(d + p * MR + 4, _mm_loadu_pd(s + p * csa + 4));
+      }
     }
     if (full * MR < mc) {
       const index_t m = mc - full * MR;
-      double* dd = d + full * MR * kc;
-      for (index_t r = 0; r < m; ++r) dd[r] = s[full * MR + r];
-      for (index_t r = m; r < MR; ++r) dd[r] = 0.0;
+      double* d = dst + full * MR * kc;
+      for (index_t p = p0; p < p1; ++p) {
+        const double* s = a + p * csa + full * MR;
+        for (index_t r = 0; r < m; ++r) d[p * MR + r] = s[r];
+        for (index_t r = m; r < MR; ++r) d[p * MR + r] = 0.0;
+      }
     }
   }
 }
@@ -293,6 +321,8 @@ extern const Ukernels<float> kAvx2F32 =
     with_packing(make_table<Avx2F32, 6, 2>(256, 144, 4080), &pack_a_f32, &pack_b_f32);
 extern const Ukernels<double> kAvx2F64 =
     with_packing(make_table<Avx2F64, 6, 2>(256, 72, 4080), &pack_a_f64, &pack_b_f64);
+extern const Ukernels<float> kAvx2F32Wide = make_table<Avx2F32, 12, 4>(192, 144, 4096);
+extern const Ukernels<double> kAvx2F64Wide = make_table<Avx2F64, 12, 4>(192, 72, 4096);
 
 }  // namespace gemm_detail
 }  // namespace nrnn

@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -156,7 +157,12 @@ class Pool {
       }
     }
     fn_ = nullptr;
+    std::exception_ptr error = std::move(error_);
+    error_ = nullptr;
     busy_.store(false, std::memory_order_release);
+#if defined(__cpp_exceptions) || defined(_CPPUNWIND)
+    if (error) std::rethrow_exception(error);
+#endif
   }
 
   // Called once at process exit: waits for a running job, joins every worker, and leaves
@@ -182,7 +188,18 @@ class Pool {
       // The chunk is ours and the job cannot end before we report it, so fn_/n_ are live.
       const index_t begin = n_ * idx / chunks;
       const index_t end = n_ * (idx + 1) / chunks;
+      // Kernels do not throw; should a job do so anyway, the chunk still counts as done
+      // (so nobody waits forever) and the caller rethrows the first error after the join.
+#if defined(__cpp_exceptions) || defined(_CPPUNWIND)
+      try {
+        (*fn_)(begin, end);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+#else
       (*fn_)(begin, end);
+#endif
       done_.fetch_add(1, std::memory_order_acq_rel);
       t = ticket_.load(std::memory_order_acquire);
     }
@@ -246,6 +263,8 @@ class Pool {
   std::atomic<int> target_workers_{0};
   const std::function<void(index_t, index_t)>* fn_ = nullptr;
   index_t n_ = 0;
+  std::mutex error_mu_;
+  std::exception_ptr error_;  // first exception of the current job
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -23,6 +23,9 @@ void set_num_threads(int n);  // n >= 1; clamped to a sane maximum
 // Runs fn(begin, end) over a partition of [0, n) into at most num_threads() chunks.
 // Runs inline on the calling thread when n is small, when one thread is set, or when the
 // pool is busy with another job (so concurrent async jobs never oversubscribe the cores).
+// "Small" is n <= 1: the caller picks n as the number of chunks worth running apart. Safe
+// from any thread, and nested (an inner call runs inline). fn should not throw; if it
+// does, every chunk still completes and the first exception is rethrown on the caller.
 void parallel_for(index_t n, const std::function<void(index_t, index_t)>& fn);
 
 }  // namespace nrnn

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -74,6 +75,21 @@ int main() {
         nrnn::parallel_for(100, [&](index_t b2, index_t e2) { sum.fetch_add(e2 - b2); });
     });
     check(sum.load() == 400, "nested parallel_for");
+  }
+
+  // A job that throws: the call still joins every chunk, rethrows on the caller, and
+  // leaves the pool usable.
+  {
+    bool caught = false;
+    try {
+      nrnn::parallel_for(2, [&](index_t b, index_t) {
+        if (b == 1) throw std::runtime_error("chunk 1");
+      });
+    } catch (const std::runtime_error&) {
+      caught = true;
+    }
+    check(caught, "an exception in a chunk reaches the caller");
+    check(covers_once(100), "pool usable after an exception");
   }
 
   // Many callers at once (libuv's worker threads): each call completes exactly once.
