@@ -95,12 +95,13 @@ function gemmShapes(): GemmShape[] {
   const square = (quick ? [64, 256, 512, 1024] : [64, 128, 256, 512, 1024, 2048]).map((n) => ({ name: `${n}³`, M: n, N: n, K: n, tA: false, tB: false }));
   // The recurrence's products at n_c = 256, m = 64 (forward Wc·c, backward Wcᵀ·dU, and
   // the weight gradient dU·Hᵀ over T·m = 2048 columns), and n_c = 1024.
-  const rnn: GemmShape[] = [
-    { name: 'rnn 256x64x256 NN', M: 256, N: 64, K: 256, tA: false, tB: false },
-    { name: 'rnn 256x64x256 TN', M: 256, N: 64, K: 256, tA: true, tB: false },
-    { name: 'rnn 256x256x2048 NT', M: 256, N: 256, K: 2048, tA: false, tB: true },
-    { name: 'rnn 1024x64x1024 NN', M: 1024, N: 64, K: 1024, tA: false, tB: false },
-  ];
+  const rnn: GemmShape[] = [];
+  for (const [nc, m] of [[256, 64], [1024, 64]]) {
+    for (const [tA, tB] of [[false, false], [true, false], [false, true]]) {
+      rnn.push({ name: `rnn ${nc}x${m}x${nc} ${tA ? 'T' : 'N'}${tB ? 'T' : 'N'}`, M: nc, N: m, K: nc, tA, tB });
+    }
+  }
+  rnn.push({ name: 'rnn 256x256x2048 NT', M: 256, N: 256, K: 2048, tA: false, tB: true });
   return [...square, ...rnn];
 }
 
@@ -111,8 +112,13 @@ function gemmGflops(k: Backend, s: GemmShape, f32: boolean, samples: number): nu
   return (2 * s.M * s.N * s.K) / sec / 1e9;
 }
 
-/** OpenBLAS figures from the C++ bench (built by CMake when libopenblas-dev is installed). */
-function openblasGemm(): Record<string, Record<string, number>> | null {
+/**
+ * OpenBLAS figures from the C++ bench (native/bench/gemm_bench.cc, built by CMake when
+ * libopenblas-dev is installed): our gemm and cblas_?gemm timed in the same process, with the
+ * paired ratio ours/OpenBLAS. Keyed "s|d MxNxK NN|NT|TN|TT".
+ */
+type BlasRow = { openblas1: number; openblas2: number; ratio1: number; ratio2: number; ours1: number; ours2: number };
+function openblasGemm(): Map<string, BlasRow> | null {
   const dir = path.join(ROOT, 'build-bench');
   const exe = path.join(dir, 'gemm_bench');
   if (!fs.existsSync(exe)) {
@@ -121,13 +127,26 @@ function openblasGemm(): Record<string, Record<string, number>> | null {
     const build = spawnSync('cmake', ['--build', dir, '-j2', '--target', 'gemm_bench'], { encoding: 'utf8' });
     if (build.status !== 0 || !fs.existsSync(exe)) return null;
   }
-  const r = spawnSync(exe, ['--json', ...(quick ? ['--quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(exe, ['--json', ...(quick ? ['--quick', '--reps', '5'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) return null;
+  type Entry = { M: number; N: number; K: number; transA: boolean; transB: boolean; dtype: string; threads: number; ours: number; openblas: number | null; ratio: number | null };
+  let parsed: { openblas: string | null; results: Entry[] };
   try {
-    return JSON.parse(r.stdout) as Record<string, Record<string, number>>;
+    parsed = JSON.parse(r.stdout) as typeof parsed;
   } catch {
     return null;
   }
+  if (parsed.openblas === null) return null;
+  report.openblas = parsed.openblas;
+  const out = new Map<string, BlasRow>();
+  for (const e of parsed.results) {
+    const key = `${e.dtype === 'float' || e.dtype === 'f32' || e.dtype === 'float32' ? 's' : 'd'} ${e.M}x${e.N}x${e.K} ${e.transA ? 'T' : 'N'}${e.transB ? 'T' : 'N'}`;
+    const row = out.get(key) ?? { openblas1: NaN, openblas2: NaN, ratio1: NaN, ratio2: NaN, ours1: NaN, ours2: NaN };
+    if (e.threads === 1) Object.assign(row, { openblas1: e.openblas ?? NaN, ratio1: e.ratio ?? NaN, ours1: e.ours });
+    if (e.threads === 2) Object.assign(row, { openblas2: e.openblas ?? NaN, ratio2: e.ratio ?? NaN, ours2: e.ours });
+    out.set(key, row);
+  }
+  return out;
 }
 
 function benchGemm(): void {
@@ -150,15 +169,18 @@ function benchGemm(): void {
       // The pure-TS gemm takes seconds at 1024³ and up: measured up to 512³ and the RNN shapes.
       r.ts = s.M * s.N * s.K <= 512 ** 3 * 2 ? gemmGflops(ts, s, f32, quick ? 1 : 3) : NaN;
       const key = `${f32 ? 's' : 'd'} ${s.M}x${s.N}x${s.K} ${s.tA ? 'T' : 'N'}${s.tB ? 'T' : 'N'}`;
-      const b = blas?.[key];
-      r.blas1 = b?.['1'] ?? NaN;
-      r.blas2 = b?.['2'] ?? NaN;
+      const b = blas?.get(key);
+      r.blas1 = b?.openblas1 ?? NaN;
+      r.blas2 = b?.openblas2 ?? NaN;
+      // The paired ratio from the C++ bench (ours and OpenBLAS alternating in one process) is
+      // steadier than the ratio of medians taken minutes apart.
+      r.paired1 = (b?.ratio1 ?? NaN) * 100;
+      r.paired2 = (b?.ratio2 ?? NaN) * 100;
       results.push({ dtype: f32 ? 'float32' : 'float64', shape: s, gflops: r });
-      rows.push([s.name, r.native1 ?? NaN, r.native2 ?? NaN, r.ts, r.blas1, r.blas2,
-        r.native1 / r.blas1 * 100, r.native2 / r.blas2 * 100, r.native1 / r.ts]);
+      rows.push([s.name, r.native1 ?? NaN, r.native2 ?? NaN, r.ts, r.blas1, r.blas2, r.paired1, r.paired2, r.native1 / r.ts]);
     }
     table(`GEMM ${f32 ? 'float32' : 'float64'} GFLOP/s (median)${blas ? '' : ' — OpenBLAS not measured: apt-get install libopenblas-dev'}`,
-      ['shape', 'native 1t', 'native 2t', 'ts', 'OpenBLAS 1t', 'OpenBLAS 2t', '% BLAS 1t', '% BLAS 2t', 'native/ts'], rows);
+      ['shape', 'native 1t', 'native 2t', 'ts', 'OpenBLAS 1t', 'OpenBLAS 2t', 'ours/BLAS 1t %', 'ours/BLAS 2t %', 'native/ts'], rows);
   }
   native?.setNumThreads(os.cpus().length);
   report.gemm = results;
