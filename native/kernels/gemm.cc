@@ -81,7 +81,7 @@ constexpr index_t kTinyWork = 64;
 // at 128-256, slower at 512.
 constexpr index_t kDirectAMaxN = 128;
 // Below this many multiply-adds one thread is faster than a fork-join.
-constexpr index_t kParallelWork = index_t(1) << 17;
+constexpr index_t kParallelWork = index_t(1) << 18;
 
 // A grow-only, 64-byte aligned buffer. One per thread and operand: after the first calls
 // of a given size, gemm allocates nothing.
