@@ -161,6 +161,23 @@ void test_bias_rowsum(Rng& rng) {
       }
 }
 
+// copy_matrix: Y = X over a view, with both leading dimensions wider than the width; the
+// padding of Y (and everything outside the view) must stay as it was.
+template <typename T>
+void test_copy_matrix(Rng& rng) {
+  for (const Shape& s : kShapes)
+    for (index_t pad : {0, 3}) {
+      const std::string tag = lbl("%s %lldx%lld pad %lld", tname<T>(), (long long)s.rows,
+                                  (long long)s.cols, (long long)pad);
+      View<T> X = make_view<T>(rng, s.rows, s.cols, pad, 1);
+      View<T> Y = make_view<T>(rng, s.rows, s.cols, pad + 2, 2), Y_ref = Y;
+      nrnn::copy_matrix(s.rows, s.cols, X.p(), X.ld, Y.p(), Y.ld);
+      for (index_t i = 0; i < s.rows; ++i)
+        for (index_t j = 0; j < s.cols; ++j) Y_ref.p()[i * Y_ref.ld + j] = X.p()[i * X.ld + j];
+      check_close(("copy_matrix " + tag).c_str(), Y.buf, Y_ref.buf, 0.0);
+    }
+}
+
 template <typename T>
 void test_flat(Rng& rng) {
   for (index_t n : {0, 1, 2, 3, 4, 5, 7, 17, 1000}) {
@@ -621,6 +638,7 @@ template <typename T>
 void run_all(Rng& rng) {
   test_activation<T>(rng);
   test_bias_rowsum<T>(rng);
+  test_copy_matrix<T>(rng);
   test_flat<T>(rng);
   test_softmax<T>(rng);
   test_gather<T>(rng);
