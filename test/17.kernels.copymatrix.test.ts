@@ -9,8 +9,9 @@ describe('17 copyMatrix', () => {
       it(`[${name}, ${F.name}] copies a view and leaves the rest untouched`, () => {
         for (const [rows, cols] of [[1, 1], [3, 7], [17, 5], [0, 4], [4, 0]]) {
           const ldx = cols + 3, ldy = cols + 5, offX = 2, offY = 1;
-          const X = F.from({ length: offX + rows * ldx + 1 }, (_, k) => k + 0.5);
-          const Y = F.from({ length: offY + rows * ldy + 2 }, () => -7);
+          const X = new F(offX + rows * ldx + 1);
+          for (let k = 0; k < X.length; k++) X[k] = k + 0.5;
+          const Y = new F(offY + rows * ldy + 2).fill(-7);
           const before = Y.slice();
           kernels.copyMatrix(rows, cols, X, offX, ldx, Y, offY, ldy);
           for (let k = 0; k < Y.length; k++) {
