@@ -108,7 +108,7 @@ __attribute__((target("avx2,fma"))) inline __m256 sigmoid8(__m256 x) {
   return _mm256_blendv_ps(s, exp8(x), _mm256_cmp_ps(x, _mm256_set1_ps(-80.f), _CMP_LT_OQ));
 }
 
-template <__m256 (*F)(__m256), void (*Tail)(const float*, float*, index_t)>
+template <__m256 (*F)(__m256)>
 __attribute__((target("avx2,fma"))) void map_avx2(const float* x, float* y, index_t n) {
   index_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, F(_mm256_loadu_ps(x + i)));
@@ -119,7 +119,6 @@ __attribute__((target("avx2,fma"))) void map_avx2(const float* x, float* y, inde
     _mm256_storeu_ps(out, F(_mm256_loadu_ps(in)));
     for (index_t k = 0; k < n - i; ++k) y[i + k] = out[k];
   }
-  (void)Tail;
 }
 
 // ---- AVX-512F: 16 lanes ---------------------------------------------------------------------
@@ -195,37 +194,36 @@ __attribute__((target("avx512f"))) void map_avx512(const float* x, float* y, ind
 
 }  // namespace
 
+#ifdef NRNN_X86
+namespace {
+
+using MapFn = void (*)(const float*, float*, index_t);
+
+// The path for this call: the vector twin of `generic` for the active ISA.
+inline void dispatch(MapFn avx512, MapFn avx2, MapFn generic, const float* x, float* y, index_t n) {
+  switch (active_isa()) {
+    case Isa::Avx512: return avx512(x, y, n);
+    case Isa::Avx2: return avx2(x, y, n);
+    case Isa::Generic: break;
+  }
+  generic(x, y, n);
+}
+
+}  // namespace
+
 void vexp(const float* x, float* y, index_t n) {
-#ifdef NRNN_X86
-  switch (active_isa()) {
-    case Isa::Avx512: return map_avx512<exp16>(x, y, n);
-    case Isa::Avx2: return map_avx2<exp8, exp_generic>(x, y, n);
-    case Isa::Generic: break;
-  }
-#endif
-  exp_generic(x, y, n);
+  dispatch(map_avx512<exp16>, map_avx2<exp8>, exp_generic, x, y, n);
 }
-
 void vtanh(const float* x, float* y, index_t n) {
-#ifdef NRNN_X86
-  switch (active_isa()) {
-    case Isa::Avx512: return map_avx512<tanh16>(x, y, n);
-    case Isa::Avx2: return map_avx2<tanh8, tanh_generic>(x, y, n);
-    case Isa::Generic: break;
-  }
-#endif
-  tanh_generic(x, y, n);
+  dispatch(map_avx512<tanh16>, map_avx2<tanh8>, tanh_generic, x, y, n);
 }
-
 void vsigmoid(const float* x, float* y, index_t n) {
-#ifdef NRNN_X86
-  switch (active_isa()) {
-    case Isa::Avx512: return map_avx512<sigmoid16>(x, y, n);
-    case Isa::Avx2: return map_avx2<sigmoid8, sigmoid_generic>(x, y, n);
-    case Isa::Generic: break;
-  }
-#endif
-  sigmoid_generic(x, y, n);
+  dispatch(map_avx512<sigmoid16>, map_avx2<sigmoid8>, sigmoid_generic, x, y, n);
 }
+#else
+void vexp(const float* x, float* y, index_t n) { exp_generic(x, y, n); }
+void vtanh(const float* x, float* y, index_t n) { tanh_generic(x, y, n); }
+void vsigmoid(const float* x, float* y, index_t n) { sigmoid_generic(x, y, n); }
+#endif
 
 }  // namespace nrnn
