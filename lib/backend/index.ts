@@ -1,6 +1,6 @@
 // Backend registry: which backends exist here and how to get one. The native addon is
 // preferred; when it is missing, 'auto' falls back to 'ts', and asking for 'native' says why.
-import { BackendUnavailableError } from './errors';
+import { BackendUnavailableError, invalidType } from './errors';
 import { createNativeBackend, loadAddon, type Addon } from './native';
 import { createTsBackend } from './ts-backend';
 import type { Backend, BackendName } from './types';
@@ -57,7 +57,7 @@ export function cpuInfo(): { detected: string; active: string; threads: number }
 export function setIsa(isa: 'generic' | 'avx2' | 'avx512'): boolean {
   const b = native();
   if (!b) throw new BackendUnavailableError(`backend 'native' is not available: ${loadAddon().error}`);
-  if (isa !== 'generic' && isa !== 'avx2' && isa !== 'avx512') throw new TypeError(`setIsa: isa must be 'generic', 'avx2' or 'avx512', got ${String(isa)}`);
+  if (isa !== 'generic' && isa !== 'avx2' && isa !== 'avx512') throw invalidType('setIsa', 'isa', "'generic', 'avx2' or 'avx512'", isa);
   return b.addon.setIsa(isa);
 }
 

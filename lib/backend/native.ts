@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkedKernel, validators, validateProgram, KERNEL_NAMES } from './validate';
+import { invalidRange, invalidType } from './errors';
 import type { Backend, Kernels, Op } from './types';
 
 /** What the compiled addon exports (the kernels plus runtime controls). */
@@ -71,7 +72,8 @@ export function createNativeBackend(addon: Addon): Backend & { addon: Addon } {
     },
     getNumThreads: () => addon.getNumThreads(),
     setNumThreads: (n: number) => {
-      if (!Number.isInteger(n) || n < 1 || n > 1024) throw new RangeError(`setNumThreads: n must be an integer in [1, 1024], got ${n}`);
+      if (typeof n !== 'number') throw invalidType('setNumThreads', 'n', 'an integer in [1, 1024]', n);
+      if (!Number.isInteger(n) || n < 1 || n > 1024) throw invalidRange('setNumThreads', 'n', 'an integer in [1, 1024]', n);
       addon.setNumThreads(n);
     },
   };

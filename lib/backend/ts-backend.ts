@@ -1,6 +1,7 @@
 // The pure-TypeScript backend: the shared validation in front of the ts kernels.
 import { checkedKernel, validators, validateProgram, KERNEL_NAMES } from './validate';
 import { tsKernels } from './ts';
+import { invalidRange, invalidType } from './errors';
 import type { Backend, Kernels, Op } from './types';
 
 function yieldToLoop(): Promise<void> {
@@ -25,7 +26,8 @@ export function createTsBackend(): Backend {
     },
     getNumThreads: () => 1,
     setNumThreads: (n: number) => {
-      if (!Number.isInteger(n) || n < 1 || n > 1024) throw new RangeError(`setNumThreads: n must be an integer in [1, 1024], got ${n}`);
+      if (typeof n !== 'number') throw invalidType('setNumThreads', 'n', 'an integer in [1, 1024]', n);
+      if (!Number.isInteger(n) || n < 1 || n > 1024) throw invalidRange('setNumThreads', 'n', 'an integer in [1, 1024]', n);
     },
   };
   for (const name of KERNEL_NAMES) {
