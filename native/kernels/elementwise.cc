@@ -96,9 +96,16 @@ void row_sum(index_t rows, index_t cols, const T* X, index_t ldx, T* y) {
   if (rows <= 0 || cols <= 0) return;
   for (index_t i = 0; i < rows; ++i) {
     const T* x = X + i * ldx;
-    double acc = 0.0;
-    for (index_t j = 0; j < cols; ++j) acc += double(x[j]);
-    y[i] = T(double(y[i]) + acc);
+    // Eight partial sums in double: one running sum is a chain of dependent adds (one add
+    // per 4 cycles); eight independent ones pipeline and vectorize. Fixed order: deterministic.
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    index_t j = 0;
+    for (; j + 8 <= cols; j += 8) {
+      for (int k = 0; k < 8; ++k) acc[k] += double(x[j + k]);
+    }
+    for (; j < cols; ++j) acc[0] += double(x[j]);
+    const double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    y[i] = T(double(y[i]) + sum);
   }
 }
 
