@@ -140,6 +140,8 @@ function openblasGemm(): Map<string, BlasRow> | null {
   report.openblas = parsed.openblas;
   const out = new Map<string, BlasRow>();
   for (const e of parsed.results) {
+    // Rows of other CPU paths (e.g. the portable one) carry no OpenBLAS figure: skip them.
+    if (e.openblas === null) continue;
     const key = `${e.dtype === 'float' || e.dtype === 'f32' || e.dtype === 'float32' ? 's' : 'd'} ${e.M}x${e.N}x${e.K} ${e.transA ? 'T' : 'N'}${e.transB ? 'T' : 'N'}`;
     const row = out.get(key) ?? { openblas1: NaN, openblas2: NaN, ratio1: NaN, ratio2: NaN, ours1: NaN, ours2: NaN };
     if (e.threads === 1) Object.assign(row, { openblas1: e.openblas ?? NaN, ratio1: e.ratio ?? NaN, ours1: e.ours });
