@@ -67,11 +67,13 @@ const backwardK = perDtype(backwardLoop);
 
 export function activationForward(act: Activation, rows: number, cols: number,
   U: FloatArray, offU: number, ldu: number, C: FloatArray, offC: number, ldc: number): void {
+  if (rows === 0 || cols === 0) return; // an empty view: nothing to touch (and no loop over the other side)
   pick(forwardK, C)(code(act), rows, cols, U, offU, ldu, C, offC, ldc);
 }
 
 export function activationBackward(act: Activation, rows: number, cols: number,
   dC: FloatArray, offdC: number, lddC: number, C: FloatArray, offC: number, ldc: number,
   dU: FloatArray, offdU: number, lddU: number): void {
+  if (rows === 0 || cols === 0) return; // an empty view: nothing to touch (and no loop over the other side)
   pick(backwardK, dU)(code(act), rows, cols, dC, offdC, lddC, C, offC, ldc, dU, offdU, lddU);
 }

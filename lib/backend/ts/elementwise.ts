@@ -5,6 +5,7 @@ import type { FloatArray } from '../types';
 /** X[i, j] += b[i] for every column j: U = Wx·X + b broadcast over the batch. */
 export function addBias(rows: number, cols: number, b: FloatArray, offb: number,
   X: FloatArray, offX: number, ldx: number): void {
+  if (rows === 0 || cols === 0) return; // an empty view: nothing to touch (and no loop over the other side)
   for (let i = 0; i < rows; i++) {
     const bi = b[offb + i];
     const x0 = offX + i * ldx;
@@ -16,6 +17,7 @@ export function addBias(rows: number, cols: number, b: FloatArray, offb: number,
 /** y[i] += Σ_j X[i, j]: db = rowsum(dU). The sum is a JS double, added to y once. */
 export function rowSum(rows: number, cols: number, X: FloatArray, offX: number, ldx: number,
   y: FloatArray, offy: number): void {
+  if (rows === 0 || cols === 0) return; // an empty view: nothing to touch (and no loop over the other side)
   for (let i = 0; i < rows; i++) {
     const x0 = offX + i * ldx;
     const xEnd = x0 + cols;
@@ -36,6 +38,7 @@ export function axpy(n: number, alpha: number, x: FloatArray, offx: number, y: F
 /** Y = X over a rows×cols view, row by row (no overlap, checked by the caller). */
 export function copyMatrix(rows: number, cols: number, X: FloatArray, offX: number, ldx: number,
   Y: FloatArray, offY: number, ldy: number): void {
+  if (rows === 0 || cols === 0) return; // an empty view: nothing to touch (and no loop over the other side)
   for (let i = 0; i < rows; i++) {
     const x0 = offX + i * ldx;
     Y.set(X.subarray(x0, x0 + cols), offY + i * ldy);

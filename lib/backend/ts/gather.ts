@@ -7,6 +7,7 @@ import type { FloatArray } from '../types';
 export function gatherColumns(rows: number, _V: number, n: number, W: FloatArray,
   offW: number, ldw: number, ids: Int32Array, offIds: number, out: FloatArray,
   offOut: number, ldo: number, accumulate: boolean): void {
+  if (rows === 0 || n === 0) return; // empty: nothing to touch
   for (let i = 0; i < rows; i++) {
     const w = offW + i * ldw;
     const o = offOut + i * ldo;
@@ -22,6 +23,7 @@ export function gatherColumns(rows: number, _V: number, n: number, W: FloatArray
 export function scatterAddColumns(rows: number, _V: number, n: number, dU: FloatArray,
   offdU: number, lddU: number, ids: Int32Array, offIds: number, dW: FloatArray,
   offdW: number, lddW: number): void {
+  if (rows === 0 || n === 0) return; // empty: nothing to touch
   for (let i = 0; i < rows; i++) {
     const u = offdU + i * lddU;
     const w = offdW + i * lddW;

@@ -13,6 +13,7 @@ export function rnnForward(act: Activation, nx: number, nc: number, T: number, m
   X: FloatArray | Int32Array, offX: number, Wx: FloatArray, offWx: number,
   Wc: FloatArray, offWc: number, b: FloatArray, offb: number,
   H: FloatArray, offH: number): void {
+  if (T === 0 || m === 0 || nc === 0) return; // no steps, no batch or no units: nothing to compute
   const Tm = T * m;
   const ldh = Tm + m;
   if (nc <= 0 || Tm <= 0) return;
@@ -41,6 +42,7 @@ export function rnnBackward(act: Activation, nx: number, nc: number, T: number, 
   dWx: FloatArray, offdWx: number, dWc: FloatArray, offdWc: number,
   db: FloatArray, offdb: number, dX: FloatArray | null, offdX: number,
   dc0: FloatArray, offdc0: number): void {
+  if (T === 0 || m === 0 || nc === 0) return; // no steps, no batch or no units: nothing to compute
   const Tm = T * m;
   const ldh = Tm + m;
   if (nc <= 0 || Tm <= 0) return;
