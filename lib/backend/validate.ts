@@ -171,6 +171,21 @@ function unitInterval(fn: string, name: string, v: number): void {
   if (v < 0 || v >= 1) throw invalidRange(fn, name, 'in [0, 1)', v);
 }
 
+/**
+ * The flat arrays of an optimizer update: p (updated), g (read) and its state arrays (updated;
+ * a null one is skipped): one dtype, n elements each from their offsets, no two overlapping.
+ */
+function checkUpdateArrays(fn: string, n: number, p: FloatArray, offp: number, g: FloatArray, offg: number,
+  states: Array<[FloatArray | null, string, number]>): void {
+  sameDType(fn, p, 'p', g, 'g');
+  for (const [a, name] of states) sameDType(fn, p, 'p', a, name);
+  vectorFits(fn, 'p', p, offp, n);
+  vectorFits(fn, 'g', g, offg, n);
+  for (const [a, name, off] of states) if (a !== null) vectorFits(fn, name, a, off, n);
+  disjoint(fn, [{ name: 'p', a: p, off: offp, len: n }, ...states.map(([a, name, off]) => ({ name, a, off, len: a !== null ? n : 0 }))],
+    [{ name: 'g', a: g, off: offg, len: n }]);
+}
+
 function count(fn: string, args: ArrayLike<unknown>, expected: number): void {
   if (args.length !== expected) throw new TypeError(`${fn}: expected ${expected} arguments, got ${args.length}`);
 }
@@ -525,13 +540,7 @@ export const validators: Validators = {
     nonNegative(fn, 'momentum', mom);
     if (mom !== 0 && v === null) throw new TypeError(`${fn}: velocity must be a float array when momentum != 0, got null`);
     if (nest && mom === 0) throw new RangeError(`${fn}: nesterov needs momentum > 0, got 0`);
-    sameDType(fn, p, 'p', g, 'g');
-    sameDType(fn, p, 'p', v, 'velocity');
-    vectorFits(fn, 'p', p, offp, n);
-    vectorFits(fn, 'g', g, offg, n);
-    if (v !== null) vectorFits(fn, 'velocity', v, offv, n);
-    disjoint(fn, [{ name: 'p', a: p, off: offp, len: n }, { name: 'velocity', a: v, off: offv, len: v !== null ? n : 0 }],
-      [{ name: 'g', a: g, off: offg, len: n }]);
+    checkUpdateArrays(fn, n, p, offp, g, offg, [[v, 'velocity', offv]]);
   },
 
   adamUpdate(...args) {
@@ -550,15 +559,7 @@ export const validators: Validators = {
     nonNegative(fn, 'weightDecay', num(fn, 'weightDecay', wd));
     bool(fn, 'decoupled', decoupled);
     if (offset(fn, 'step', step) < 1) throw new RangeError(`${fn}: step must be >= 1, got 0`);
-    sameDType(fn, p, 'p', g, 'g');
-    sameDType(fn, p, 'p', m, 'm');
-    sameDType(fn, p, 'p', v, 'v');
-    vectorFits(fn, 'p', p, offp, n);
-    vectorFits(fn, 'g', g, offg, n);
-    vectorFits(fn, 'm', m, offm, n);
-    vectorFits(fn, 'v', v, offv, n);
-    disjoint(fn, [{ name: 'p', a: p, off: offp, len: n }, { name: 'm', a: m, off: offm, len: n }, { name: 'v', a: v, off: offv, len: n }],
-      [{ name: 'g', a: g, off: offg, len: n }]);
+    checkUpdateArrays(fn, n, p, offp, g, offg, [[m, 'm', offm], [v, 'v', offv]]);
   },
 
   adagradUpdate(...args) {
@@ -572,12 +573,7 @@ export const validators: Validators = {
     nonNegative(fn, 'lr', num(fn, 'lr', lr));
     nonNegative(fn, 'eps', num(fn, 'eps', eps));
     nonNegative(fn, 'weightDecay', num(fn, 'weightDecay', wd));
-    sameDType(fn, p, 'p', g, 'g');
-    sameDType(fn, p, 'p', h, 'h');
-    vectorFits(fn, 'p', p, offp, n);
-    vectorFits(fn, 'g', g, offg, n);
-    vectorFits(fn, 'h', h, offh, n);
-    disjoint(fn, [{ name: 'p', a: p, off: offp, len: n }, { name: 'h', a: h, off: offh, len: n }], [{ name: 'g', a: g, off: offg, len: n }]);
+    checkUpdateArrays(fn, n, p, offp, g, offg, [[h, 'h', offh]]);
   },
 
   rmspropUpdate(...args) {
@@ -592,12 +588,7 @@ export const validators: Validators = {
     unitInterval(fn, 'alpha', num(fn, 'alpha', alpha));
     nonNegative(fn, 'eps', num(fn, 'eps', eps));
     nonNegative(fn, 'weightDecay', num(fn, 'weightDecay', wd));
-    sameDType(fn, p, 'p', g, 'g');
-    sameDType(fn, p, 'p', s, 's');
-    vectorFits(fn, 'p', p, offp, n);
-    vectorFits(fn, 'g', g, offg, n);
-    vectorFits(fn, 's', s, offs, n);
-    disjoint(fn, [{ name: 'p', a: p, off: offp, len: n }, { name: 's', a: s, off: offs, len: n }], [{ name: 'g', a: g, off: offg, len: n }]);
+    checkUpdateArrays(fn, n, p, offp, g, offg, [[s, 's', offs]]);
   },
 };
 

@@ -62,6 +62,32 @@ void unitInterval(Args& a, double v, const char* name) {
   }
 }
 
+// The flat arrays of an optimizer update: p (updated), g (read) and its state arrays (updated,
+// a null one skipped): one dtype, n elements each from their offsets, no two overlapping.
+struct FlatArg {
+  const ArrayArg* array;
+  index_t off;
+};
+void checkUpdateArrays(Args& a, index_t n, FlatArg p, FlatArg g,
+                       std::initializer_list<FlatArg> states) {
+  a.sameDType(*p.array, *g.array);
+  for (const FlatArg& s : states) a.sameDType(*p.array, *s.array);
+  a.vectorFits(*p.array, p.off, n);
+  a.vectorFits(*g.array, g.off, n);
+  for (const FlatArg& s : states) {
+    if (s.array->present) a.vectorFits(*s.array, s.off, n);
+  }
+  // outputs p, states…; input g — in the order (and with the messages) of disjoint()
+  a.noOverlap(*p.array, p.off, n, *g.array, g.off, n, false);
+  for (const FlatArg& s : states) a.noOverlap(*s.array, s.off, n, *p.array, p.off, n, false);
+  for (const FlatArg* s = states.begin(); s != states.end(); ++s) {
+    a.noOverlap(*s->array, s->off, n, *g.array, g.off, n, false);
+    for (const FlatArg* t = s + 1; t != states.end(); ++t) {
+      a.noOverlap(*t->array, t->off, n, *s->array, s->off, n, false);
+    }
+  }
+}
+
 // ---- gemm ---------------------------------------------------------------------------------
 // C (M, N) = alpha op(A) (M, K) op(B) (K, N) + beta C
 Task parseGemm(Args& a) {
@@ -565,12 +591,7 @@ Task parseSgdUpdate(Args& a) {
   if (nesterov && momentum == 0) {
     a.rangeError(std::string(a.fn()) + ": nesterov needs momentum > 0, got 0");
   }
-  a.sameDType(p, g);
-  a.sameDType(p, v);
-  a.vectorFits(p, offp, n);
-  a.vectorFits(g, offg, n);
-  if (v.present) a.vectorFits(v, offv, n);
-  disjoint(a, {{&p, offp, n}, {&v, offv, v.present ? n : 0}}, {{&g, offg, n}});
+  checkUpdateArrays(a, n, {&p, offp}, {&g, offg}, {{&v, offv}});
   return [=]() {
     return withType(p.dtype, [&](auto tag) {
       using T = decltype(tag);
@@ -604,12 +625,7 @@ Task parseAdamUpdate(Args& a) {
   nonNegative(a, eps, "eps");
   nonNegative(a, wd, "weightDecay");
   if (step < 1) a.rangeError(std::string(a.fn()) + ": step must be >= 1, got 0");
-  for (const ArrayArg* q : {&g, &m, &v}) a.sameDType(p, *q);
-  a.vectorFits(p, offp, n);
-  a.vectorFits(g, offg, n);
-  a.vectorFits(m, offm, n);
-  a.vectorFits(v, offv, n);
-  disjoint(a, {{&p, offp, n}, {&m, offm, n}, {&v, offv, n}}, {{&g, offg, n}});
+  checkUpdateArrays(a, n, {&p, offp}, {&g, offg}, {{&m, offm}, {&v, offv}});
   return [=]() {
     return withType(p.dtype, [&](auto tag) {
       using T = decltype(tag);
@@ -634,12 +650,7 @@ Task parseAdagradUpdate(Args& a) {
   nonNegative(a, lr, "lr");
   nonNegative(a, eps, "eps");
   nonNegative(a, wd, "weightDecay");
-  a.sameDType(p, g);
-  a.sameDType(p, h);
-  a.vectorFits(p, offp, n);
-  a.vectorFits(g, offg, n);
-  a.vectorFits(h, offh, n);
-  disjoint(a, {{&p, offp, n}, {&h, offh, n}}, {{&g, offg, n}});
+  checkUpdateArrays(a, n, {&p, offp}, {&g, offg}, {{&h, offh}});
   return [=]() {
     return withType(p.dtype, [&](auto tag) {
       using T = decltype(tag);
@@ -666,12 +677,7 @@ Task parseRmspropUpdate(Args& a) {
   unitInterval(a, alpha, "alpha");
   nonNegative(a, eps, "eps");
   nonNegative(a, wd, "weightDecay");
-  a.sameDType(p, g);
-  a.sameDType(p, s);
-  a.vectorFits(p, offp, n);
-  a.vectorFits(g, offg, n);
-  a.vectorFits(s, offs, n);
-  disjoint(a, {{&p, offp, n}, {&s, offs, n}}, {{&g, offg, n}});
+  checkUpdateArrays(a, n, {&p, offp}, {&g, offg}, {{&s, offs}});
   return [=]() {
     return withType(p.dtype, [&](auto tag) {
       using T = decltype(tag);
