@@ -15,7 +15,7 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags": ["-pthread"],
       "cflags_cc": [
-        "-std=c++17", "-fexceptions", "-O3", "-fno-math-errno", "-fvisibility=hidden",
+        "-std=c++17", "-fexceptions", "-O3", "-fno-math-errno", "-ffp-contract=off", "-fvisibility=hidden",
         "-Wall", "-Wextra", "-Wno-unused-parameter", "-pthread"
       ],
       "ldflags": ["-pthread"],

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkedKernel, validators, validateProgram, KERNEL_NAMES } from './validate';
 import { invalidRange, invalidType } from './errors';
+import { MAX_THREADS } from './limits';
 import type { Backend, Kernels, Op } from './types';
 
 /** What the compiled addon exports (the kernels plus runtime controls). */
@@ -72,13 +73,13 @@ export function createNativeBackend(addon: Addon): Backend & { addon: Addon } {
     },
     getNumThreads: () => addon.getNumThreads(),
     setNumThreads: (n: number) => {
-      if (typeof n !== 'number') throw invalidType('setNumThreads', 'n', 'an integer in [1, 1024]', n);
-      if (!Number.isInteger(n) || n < 1 || n > 1024) throw invalidRange('setNumThreads', 'n', 'an integer in [1, 1024]', n);
+      if (typeof n !== 'number') throw invalidType('setNumThreads', 'n', `an integer in [1, ${MAX_THREADS}]`, n);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw invalidRange('setNumThreads', 'n', `an integer in [1, ${MAX_THREADS}]`, n);
       addon.setNumThreads(n);
     },
   };
   for (const name of KERNEL_NAMES) {
-    const validate = validators[name] as (...args: unknown[]) => void;
+    const validate = validators[name];
     const kernel = addon[name] as (...args: unknown[]) => unknown;
     backend[name] = checkedKernel(name, validate, kernel);
   }

@@ -2,6 +2,7 @@
 import { checkedKernel, validators, validateProgram, KERNEL_NAMES } from './validate';
 import { tsKernels } from './ts';
 import { invalidRange, invalidType } from './errors';
+import { MAX_THREADS } from './limits';
 import type { Backend, Kernels, Op } from './types';
 
 function yieldToLoop(): Promise<void> {
@@ -26,12 +27,12 @@ export function createTsBackend(): Backend {
     },
     getNumThreads: () => 1,
     setNumThreads: (n: number) => {
-      if (typeof n !== 'number') throw invalidType('setNumThreads', 'n', 'an integer in [1, 1024]', n);
-      if (!Number.isInteger(n) || n < 1 || n > 1024) throw invalidRange('setNumThreads', 'n', 'an integer in [1, 1024]', n);
+      if (typeof n !== 'number') throw invalidType('setNumThreads', 'n', `an integer in [1, ${MAX_THREADS}]`, n);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw invalidRange('setNumThreads', 'n', `an integer in [1, ${MAX_THREADS}]`, n);
     },
   };
   for (const name of KERNEL_NAMES) {
-    const validate = validators[name] as (...args: unknown[]) => void;
+    const validate = validators[name];
     const kernel = tsKernels[name] as (...args: unknown[]) => unknown;
     backend[name] = checkedKernel(name, validate, kernel);
   }

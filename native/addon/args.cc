@@ -223,12 +223,14 @@ ArrayArg Args::int32s(std::size_t i, const char* name) {
 }
 
 ArrayArg Args::float64s(std::size_t i, const char* name) {
-  ArrayArg out = floats(i, name);
-  if (out.dtype != DType::F64) {
-    typeError(std::string(fn_) + ": " + name + " must be a Float64Array, got " +
-              describe(arg(i)));
+  napi_value v = arg(i);
+  napi_typedarray_type tt = napi_int8_array;
+  const bool isTyped =
+      napi_get_typedarray_info(env_, v, &tt, nullptr, nullptr, nullptr, nullptr) == napi_ok;
+  if (!isTyped || tt != napi_float64_array) {
+    typeError(std::string(fn_) + ": " + name + " must be a Float64Array, got " + describe(v));
   }
-  return out;
+  return floats(i, name);
 }
 
 ArrayArg Args::floatsOrIds(std::size_t i, const char* name, bool* isIds) {

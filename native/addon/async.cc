@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "addon/ops.h"
+#include "addon/checker.h"
 
 namespace nrnn::addon {
 
@@ -74,7 +74,7 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
                                             "][0] must be a kernel name");
       }
       const std::string name = nameValue.As<Napi::String>().Utf8Value();
-      const OpSpec* spec = findOp(name);
+      const KernelDecl* spec = findKernel(name);
       if (spec == nullptr) {
         throw Napi::TypeError::New(env, "run: program[" + std::to_string(k) +
                                             "] names an unknown kernel '" + name.substr(0, 40) + "'");
@@ -88,7 +88,10 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
       argv.resize(len - 1);
       for (uint32_t i = 1; i < len; ++i) argv[i - 1] = op.Get(i);
       Args args(env, spec->name, argv.data(), argv.size(), spec->argc, true);
-      tasks.push_back(spec->parse(args));
+      Task task;
+      task.run = runnerOf(kernelIndex(spec));
+      check(*spec, args, task.bound);
+      tasks.push_back(std::move(task));
       for (napi_ref r : args.releaseRefs()) refs.push_back(r);
     }
   } catch (...) {

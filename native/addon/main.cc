@@ -7,8 +7,8 @@
 
 #include "addon/args.h"
 #include "addon/async.h"
-#include "addon/ops.h"
-#include "kernels/runtime.h"
+#include "addon/checker.h"
+#include "addon/runtime_controls.h"
 
 namespace nrnn::addon {
 
@@ -18,18 +18,21 @@ namespace {
 // callback (no CallbackInfo, which allocates beyond six arguments): the arguments land in a
 // stack array, and a checking failure (a Napi::Error) becomes a pending JS exception.
 template <std::size_t Index>
-napi_value CallOp(napi_env env, napi_callback_info info) {
+napi_value CallKernel(napi_env env, napi_callback_info info) {
   std::size_t count = 0;
-  const OpSpec& spec = opTable(&count)[Index];
-  napi_value argv[32];
-  std::size_t argc = 32;
+  const KernelDecl& k = kernelTable(&count)[Index];
+  // One more slot than any kernel takes, so a call with too many arguments is counted right.
+  napi_value argv[kMaxArgs + 1];
+  std::size_t argc = kMaxArgs + 1;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return nullptr;
   try {
-    // Args rejects a count other than spec.argc (at most 27) before it reads any argument.
-    Args args(env, spec.name, argv, argc, spec.argc, false);
-    const double result = spec.parse(args)();
+    // Args rejects a count other than k.argc before it reads any argument.
+    Args args(env, k.name, argv, argc, k.argc, false);
+    Bound bound;
+    check(k, args, bound);
+    const double result = runnerOf(Index)(bound);
     napi_value out = nullptr;
-    if (spec.returnsNumber) napi_create_double(env, result, &out);
+    if (k.returnsNumber) napi_create_double(env, result, &out);
     return out;
   } catch (const Napi::Error& e) {
     e.ThrowAsJavaScriptException();
@@ -42,10 +45,9 @@ napi_value CallOp(napi_env env, napi_callback_info info) {
 }
 
 template <std::size_t... I>
-void RegisterOps(Napi::Env env, Napi::Object exports, std::index_sequence<I...>) {
+void RegisterKernels(Napi::Env env, Napi::Object exports, std::index_sequence<I...>) {
   std::size_t count = 0;
-  const OpSpec* table = opTable(&count);
-  (void)count;
+  const KernelDecl* table = kernelTable(&count);
   auto add = [&](const char* name, napi_callback cb) {
     napi_value fn = nullptr;
     if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn) != napi_ok) {
@@ -53,51 +55,13 @@ void RegisterOps(Napi::Env env, Napi::Object exports, std::index_sequence<I...>)
     }
     exports.Set(name, Napi::Value(env, fn));
   };
-  (add(table[I].name, CallOp<I>), ...);
-}
-
-Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), num_threads());
-}
-
-Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
-  napi_value argv[1] = {info.Length() > 0 ? napi_value(info[0]) : nullptr};
-  Args args(info.Env(), "setNumThreads", argv, info.Length(), 1, false);
-  const index_t n = args.dim(0, "n");
-  if (n < 1 || n > 1024) args.rangeError("setNumThreads: n must be an integer in [1, 1024], got " + std::to_string(n));
-  set_num_threads(int(n));
-  return info.Env().Undefined();
-}
-
-Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("detected", isa_name(detected_isa()));
-  o.Set("active", isa_name(active_isa()));
-  o.Set("threads", num_threads());
-  return o;
-}
-
-Napi::Value SetIsa(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsString()) {
-    throw Napi::TypeError::New(env, "setIsa: isa must be 'generic', 'avx2' or 'avx512'");
-  }
-  const std::string name = info[0].As<Napi::String>().Utf8Value();
-  Isa isa;
-  if (name == "generic") isa = Isa::Generic;
-  else if (name == "avx2") isa = Isa::Avx2;
-  else if (name == "avx512") isa = Isa::Avx512;
-  else throw Napi::TypeError::New(env, "setIsa: isa must be 'generic', 'avx2' or 'avx512', got '" + name.substr(0, 40) + "'");
-  return Napi::Boolean::New(env, set_isa(isa));
+  (add(table[I].name, CallKernel<I>), ...);
 }
 
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
-  RegisterOps(env, exports, std::make_index_sequence<kOpCount>{});
+  RegisterKernels(env, exports, std::make_index_sequence<NRNN_KERNEL_COUNT>{});
+  RegisterRuntimeControls(env, exports);
   exports.Set("run", Napi::Function::New(env, RunProgram, "run"));
-  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
-  exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
-  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;
 }

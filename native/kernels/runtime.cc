@@ -76,7 +76,6 @@ const char* isa_name(Isa isa) {
 
 namespace {
 
-constexpr int kMaxThreads = 256;  // chunk fields of the ticket hold up to 4095
 // A worker that finished a job spins this long before sleeping: the kernels of one
 // training step come back to back (a few µs apart), and a condition-variable wake-up
 // costs tens of µs on a VM. Short enough not to steal a shared core for long.

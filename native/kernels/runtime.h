@@ -18,7 +18,10 @@ const char* isa_name(Isa isa);
 
 // Threads used by the kernels (the persistent pool plus the calling thread).
 int num_threads();
-void set_num_threads(int n);  // n >= 1; clamped to a sane maximum
+// The most threads the pool runs (its work tickets count chunks in 12 bits); setNumThreads
+// refuses more, in the addon and in TypeScript (lib/backend/runtime-limits.ts).
+constexpr int kMaxThreads = 256;
+void set_num_threads(int n);  // 1 <= n <= kMaxThreads
 
 // Runs fn(begin, end) over a partition of [0, n) into at most num_threads() chunks.
 // Runs inline on the calling thread when n is small, when one thread is set, or when the
