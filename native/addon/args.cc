@@ -169,7 +169,7 @@ void Args::keep(napi_value v) {
 }
 
 ArrayArg Args::floats(std::size_t i, const char* name, bool nullable) {
-  ArrayArg out;
+  ArrayArg out{nullptr, nullptr, 0, DType::F32, false};
   out.name = name;
   napi_value v = arg(i);
   napi_typedarray_type tt = napi_int8_array;
@@ -202,7 +202,7 @@ ArrayArg Args::floats(std::size_t i, const char* name, bool nullable) {
 }
 
 ArrayArg Args::int32s(std::size_t i, const char* name) {
-  ArrayArg out;
+  ArrayArg out{nullptr, nullptr, 0, DType::F32, false};
   out.name = name;
   napi_value v = arg(i);
   napi_typedarray_type tt = napi_int8_array;

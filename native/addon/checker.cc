@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "addon/bind.h"
 
@@ -115,7 +116,7 @@ std::size_t kernelIndex(const KernelDecl* k) { return std::size_t(k - kKernels);
 Runner runnerOf(std::size_t index) { return kRunners[index]; }
 
 void check(const KernelDecl& k, Args& a, Bound& b) {
-  const std::string fn = k.name;
+  const std::string_view fn = k.name;  // a std::string only on the error paths
   const ArgDecl* decl = kArgs + k.firstArg;
   const int argc = int(k.argc);
   ArrayArg arrays[kMaxArgs];
@@ -136,7 +137,7 @@ void check(const KernelDecl& k, Args& a, Bound& b) {
         const double least = w > 1 ? w : 1;
         if (double(v) < least) {
           const char* label = d.widthCond < 0 || b.v[d.widthCond] != 0 ? d.widthYes : d.widthNo;
-          a.rangeError(fn + ": " + d.name + " must be >= " + numberText(least) + " (" + label + "), got " +
+          a.rangeError(std::string(fn) + ": " + d.name + " must be >= " + numberText(least) + " (" + label + "), got " +
                        std::to_string(v));
         }
         b.v[i] = double(v);
@@ -161,10 +162,10 @@ void check(const KernelDecl& k, Args& a, Bound& b) {
     const double v = b.v[ch.arg];
     const char* name = decl[ch.arg].name;
     if (ch.kind == CheckKind::AtLeast) {
-      if (v < ch.lo) a.rangeError(fn + ": " + name + " must be >= " + numberText(ch.lo) + ", got " + numberText(v));
+      if (v < ch.lo) a.rangeError(std::string(fn) + ": " + name + " must be >= " + numberText(ch.lo) + ", got " + numberText(v));
     } else if (ch.kind == CheckKind::In) {
       if (v < ch.lo || v >= ch.hi) {
-        a.rangeError(fn + ": " + name + " must be in [" + numberText(ch.lo) + ", " + numberText(ch.hi) + "), got " +
+        a.rangeError(std::string(fn) + ": " + name + " must be in [" + numberText(ch.lo) + ", " + numberText(ch.hi) + "), got " +
                      numberText(v));
       }
     } else if (eval(ch.require, b, arrays) == 0) {
@@ -181,7 +182,7 @@ void check(const KernelDecl& k, Args& a, Bound& b) {
     if (ref == nullptr) {
       ref = &arrays[i];
     } else if (arrays[i].dtype != ref->dtype) {
-      a.typeError(fn + ": " + d.name + " must be a " + dtypeName(ref->dtype) + " like " + ref->name + ", got a " +
+      a.typeError(std::string(fn) + ": " + d.name + " must be a " + dtypeName(ref->dtype) + " like " + ref->name + ", got a " +
                   dtypeName(arrays[i].dtype));
     }
   }

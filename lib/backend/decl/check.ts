@@ -9,7 +9,7 @@
 // input it declares in `same`.
 import { describe, invalidRange, invalidType } from '../errors';
 import { MAX_INDEX, OVERFLOW } from './expr';
-import { isOutput, type ArgDecl, type KernelDecl } from './table';
+import { isOutput, type ArgDecl, type KernelDecl, type Shape } from './table';
 
 const MAX_DIM = 2 ** 31 - 1;
 
@@ -38,57 +38,87 @@ function notDetached(fn: string, name: string, v: ArrayBufferView): void {
 
 const isFloats = (v: unknown): v is Float32Array | Float64Array => v instanceof Float32Array || v instanceof Float64Array;
 
-/** Phase 1 for one argument. */
-function checkKind(fn: string, d: ArgDecl, a: ArrayLike<unknown>): void {
-  const v = a[d.index];
+type Check = (a: ArrayLike<unknown>) => void;
+
+const DIM = 1, OFFSET = 2, NUMBER = 3, BOOL = 4, FLOATS = 5, LD = 6, OTHER = 0;
+const KIND_CODES: Record<string, number> = { dim: DIM, offset: OFFSET, number: NUMBER, bool: BOOL, floats: FLOATS, ld: LD };
+for (const k of ['activation', 'float64s', 'ids', 'input']) KIND_CODES[k] = OTHER;
+
+/** A shape's value: a plain argument read at once, anything else through its closure. */
+function ev(s: Shape, a: ArrayLike<unknown>): number {
+  return s.argIndex >= 0 ? (a[s.argIndex] as number) : s.fn(a);
+}
+
+/** Phase 1 for one argument, as a closure specialized to its kind. */
+function kindCheck(fn: string, d: ArgDecl): Check {
+  const i = d.index, name = d.name;
   switch (d.kind) {
     case 'bool':
-      if (typeof v !== 'boolean') throw invalidType(fn, d.name, 'a boolean', v);
-      return;
+      return (a) => { if (typeof a[i] !== 'boolean') throw invalidType(fn, name, 'a boolean', a[i]); };
     case 'number':
-      num(fn, d.name, v);
-      return;
-    case 'dim': {
-      const x = num(fn, d.name, v);
-      if (x < 0 || !Number.isInteger(x) || x > MAX_DIM) throw invalidRange(fn, d.name, `an integer in [0, ${MAX_DIM}]`, x);
-      return;
-    }
+      return (a) => { num(fn, name, a[i]); };
+    case 'dim':
+      return (a) => {
+        const x = a[i];
+        if (typeof x === 'number' && x >= 0 && x <= MAX_DIM && Number.isInteger(x)) return;
+        const y = num(fn, name, x);
+        throw invalidRange(fn, name, `an integer in [0, ${MAX_DIM}]`, y);
+      };
     case 'offset':
+      return (a) => {
+        const x = a[i];
+        if (typeof x === 'number' && x >= 0 && x <= MAX_INDEX && Number.isInteger(x)) return;
+        throw invalidRange(fn, name, 'a non-negative integer', num(fn, name, x));
+      };
     case 'ld': {
-      const x = num(fn, d.name, v);
-      if (x < 0 || !Number.isInteger(x) || x > MAX_INDEX) throw invalidRange(fn, d.name, 'a non-negative integer', x);
-      if (d.kind === 'ld') {
-        const least = Math.max(1, d.widthShape!.fn(a));
-        if (x < least) {
-          const label = typeof d.widthName === 'string' ? d.widthName : (d.widthName(a) as unknown as string);
-          throw invalidRange(fn, d.name, `>= ${least} (${label})`, x);
+      const width = d.widthShape!.fn, label = d.widthName;
+      return (a) => {
+        const x = a[i];
+        if (!(typeof x === 'number' && x >= 0 && x <= MAX_INDEX && Number.isInteger(x))) {
+          throw invalidRange(fn, name, 'a non-negative integer', num(fn, name, x));
         }
-      }
-      return;
+        const least = Math.max(1, width(a));
+        if (x < least) {
+          const text = typeof label === 'string' ? label : (label(a) as unknown as string);
+          throw invalidRange(fn, name, `>= ${least} (${text})`, x);
+        }
+      };
     }
     case 'activation':
-      if (v !== 'tanh' && v !== 'relu' && v !== 'sigmoid') throw invalidType(fn, d.name, "'tanh', 'relu' or 'sigmoid'", v);
-      return;
-    case 'floats':
-      // Only null: the kernels test `=== null`, so an undefined let through would be used as an array.
-      if (d.nullable && v === null) return;
-      if (!isFloats(v)) throw invalidType(fn, d.name, `a Float32Array or Float64Array${d.nullable ? ' or null' : ''}`, v);
-      notDetached(fn, d.name, v);
-      return;
+      return (a) => {
+        const v = a[i];
+        if (v !== 'tanh' && v !== 'relu' && v !== 'sigmoid') throw invalidType(fn, name, "'tanh', 'relu' or 'sigmoid'", v);
+      };
+    case 'floats': {
+      const nullable = d.nullable === true;
+      return (a) => {
+        const v = a[i];
+        // Only null: the kernels test `=== null`, so an undefined let through would be used as an array.
+        if (nullable && v === null) return;
+        if (!isFloats(v)) throw invalidType(fn, name, `a Float32Array or Float64Array${nullable ? ' or null' : ''}`, v);
+        if (v.byteLength === 0) notDetached(fn, name, v);
+      };
+    }
     case 'float64s':
-      if (!(v instanceof Float64Array)) throw invalidType(fn, d.name, 'a Float64Array', v);
-      notDetached(fn, d.name, v);
-      return;
+      return (a) => {
+        const v = a[i];
+        if (!(v instanceof Float64Array)) throw invalidType(fn, name, 'a Float64Array', v);
+        if (v.byteLength === 0) notDetached(fn, name, v);
+      };
     case 'ids':
-      if (!(v instanceof Int32Array)) throw invalidType(fn, d.name, 'an Int32Array', v);
-      notDetached(fn, d.name, v);
-      return;
+      return (a) => {
+        const v = a[i];
+        if (!(v instanceof Int32Array)) throw invalidType(fn, name, 'an Int32Array', v);
+        if (v.byteLength === 0) notDetached(fn, name, v);
+      };
     case 'input':
-      if (!(v instanceof Int32Array) && !isFloats(v)) {
-        throw invalidType(fn, d.name, 'a Float32Array, Float64Array or Int32Array (token ids)', v);
-      }
-      notDetached(fn, d.name, v);
-      return;
+      return (a) => {
+        const v = a[i];
+        if (!(v instanceof Int32Array) && !isFloats(v)) {
+          throw invalidType(fn, name, 'a Float32Array, Float64Array or Int32Array (token ids)', v);
+        }
+        if (v.byteLength === 0) notDetached(fn, name, v);
+      };
   }
 }
 
@@ -107,24 +137,32 @@ function span(fn: string, rows: number, cols: number, ld: number, what: string):
   return r;
 }
 
-/** Phase 4 for one present array: its span (0 when empty), after checking it fits. */
-function fits(fn: string, d: ArgDecl, a: ArrayLike<unknown>, v: AnyArray, off: number): number {
-  const vector = d.kind === 'input' ? v instanceof Int32Array : d.lenShape !== null;
-  if (vector) {
-    const n = d.lenShape!.fn(a);
-    if (n > MAX_INDEX) throw overflow(fn, d.name);
+/** Phase 4 for one array, as a closure: checks that a present array holds its view; returns its span. */
+function fitsCheck(fn: string, d: ArgDecl): (a: ArrayLike<unknown>, v: AnyArray) => number {
+  const name = d.name, offsetIndex = d.offsetIndex;
+  const vector = (a: ArrayLike<unknown>, v: AnyArray, n: number): number => {
+    const off = a[offsetIndex] as number;
+    if (n > MAX_INDEX) throw overflow(fn, name);
     if (n > 0 && off + n > v.length) {
-      throw new RangeError(`${fn}: ${d.name} is too short: needs ${off} + ${n} elements, has ${v.length}`);
+      throw new RangeError(`${fn}: ${name} is too short: needs ${off} + ${n} elements, has ${v.length}`);
     }
     return n;
+  };
+  const matrix = (a: ArrayLike<unknown>, v: AnyArray, rows: number, cols: number, ld: number): number => {
+    const off = a[offsetIndex] as number;
+    const need = span(fn, rows, cols, ld, name);
+    if (need > 0 && off + need > v.length) {
+      throw new RangeError(`${fn}: ${name} is too short for a ${rows}x${cols} view with ld ${ld} at offset ${off}: ` +
+        `needs ${off} + ${need} elements, has ${v.length}`);
+    }
+    return need;
+  };
+  const len = d.lenShape, rows = d.rowsShape!, cols = d.colsShape!, ld = d.ldShape!;
+  if (d.kind === 'input') {
+    return (a, v) => (v instanceof Int32Array ? vector(a, v, ev(len!, a)) : matrix(a, v, ev(rows, a), ev(cols, a), ev(ld, a)));
   }
-  const rows = d.rowsShape!.fn(a), cols = d.colsShape!.fn(a), ld = d.ldShape!.fn(a);
-  const need = span(fn, rows, cols, ld, d.name);
-  if (need > 0 && off + need > v.length) {
-    throw new RangeError(`${fn}: ${d.name} is too short for a ${rows}x${cols} view with ld ${ld} at offset ${off}: ` +
-      `needs ${off} + ${need} elements, has ${v.length}`);
-  }
-  return need;
+  if (len) return (a, v) => vector(a, v, ev(len, a));
+  return (a, v) => matrix(a, v, ev(rows, a), ev(cols, a), ev(ld, a));
 }
 
 function overlaps(o: AnyArray, oOff: number, oLen: number, i: AnyArray, iOff: number, iLen: number): 'no' | 'same' | 'partial' {
@@ -142,40 +180,72 @@ export function makeValidator(decl: KernelDecl): Validator {
   const fn = decl.name;
   const argc = decl.args.length;
   const args = decl.args;
+  // Phase 1 runs inline on the common path (a number that is a valid dim, an array of the
+  // right type): one loop over small integer codes, no call per argument. The closures
+  // (kindCheck) make the error or check what the fast path does not cover.
+  const kinds = args.map((d) => kindCheck(fn, d));
+  const codes = Uint8Array.from(args.map((d) => KIND_CODES[d.kind]));
+  const widths = args.map((d) => d.widthShape);
+  const checks: Check[] = decl.checks.map((c): Check => {
+    const i = c.index, name = c.arg;
+    if (c.kind === 'atLeast') {
+      const min = c.min;
+      return (a) => { if ((a[i] as number) < min) throw invalidRange(fn, name, `>= ${min}`, a[i]); };
+    }
+    if (c.kind === 'in') {
+      const lo = c.lo, hi = c.hi;
+      return (a) => {
+        const v = a[i] as number;
+        if (v < lo || v >= hi) throw invalidRange(fn, name, `in [${lo}, ${hi})`, v);
+      };
+    }
+    const test = c.shape.fn, message = `${fn}: ${c.message}`, range = c.error === 'RangeError';
+    return (a) => { if (!test(a)) throw range ? new RangeError(message) : new TypeError(message); };
+  });
   const arrays = decl.arrays.map((i) => args[i]);
-  const floatArrays = arrays.filter((d) => d.kind === 'floats' || d.kind === 'input');
+  const floatIndex = arrays.filter((d) => d.kind === 'floats' || d.kind === 'input').map((d) => d.index);
+  const floatNames = floatIndex.map((i) => args[i].name);
+  const fitIndex = arrays.map((d) => d.index);
+  const fitChecks = arrays.map((d) => fitsCheck(fn, d));
   const idArrays = arrays.filter((d) => d.rangeShapes !== null);
   const outputs = arrays.filter(isOutput);
   const inputs = arrays.filter((d) => !isOutput(d));
   const spans = new Float64Array(argc);
   return function validate(a: ArrayLike<unknown>): void {
     if (a.length !== argc) throw new TypeError(`${fn}: expected ${argc} arguments, got ${a.length}`);
-    for (let i = 0; i < argc; i++) checkKind(fn, args[i], a);
-    for (const c of decl.checks) {
-      if (c.kind === 'atLeast') {
-        const v = a[c.index] as number;
-        if (v < c.min) throw invalidRange(fn, c.arg, `>= ${c.min}`, v);
-      } else if (c.kind === 'in') {
-        const v = a[c.index] as number;
-        if (v < c.lo || v >= c.hi) throw invalidRange(fn, c.arg, `in [${c.lo}, ${c.hi})`, v);
-      } else if (!c.shape.fn(a)) {
-        throw c.error === 'TypeError' ? new TypeError(`${fn}: ${c.message}`) : new RangeError(`${fn}: ${c.message}`);
+    for (let i = 0; i < argc; i++) {
+      const v = a[i];
+      switch (codes[i]) {
+        case DIM: if (typeof v === 'number' && v >= 0 && v <= MAX_DIM && (v | 0) === v) continue; break;
+        case OFFSET: if (typeof v === 'number' && v >= 0 && v <= MAX_INDEX && Math.floor(v) === v) continue; break;
+        case NUMBER: if (typeof v === 'number' && v - v === 0) continue; break;
+        case BOOL: if (typeof v === 'boolean') continue; break;
+        case LD: {
+          if (typeof v === 'number' && v <= MAX_INDEX && Math.floor(v) === v) {
+            const w = ev(widths[i]!, a);
+            if (v >= 1 && v >= w) continue;
+          }
+          break;
+        }
+        case FLOATS: if ((v instanceof Float32Array || v instanceof Float64Array) && v.byteLength > 0) continue; break;
       }
+      kinds[i](a);
     }
+    for (let i = 0; i < checks.length; i++) checks[i](a);
     let ref: AnyArray | null = null, refName = '';
-    for (const d of floatArrays) {
-      const v = a[d.index];
+    for (let k = 0; k < floatIndex.length; k++) {
+      const v = a[floatIndex[k]];
       if (!isFloats(v)) continue;
       if (ref === null) {
         ref = v;
-        refName = d.name;
+        refName = floatNames[k];
       } else if (v.constructor !== ref.constructor) {
-        throw new TypeError(`${fn}: ${d.name} must be a ${dtypeName(ref)} like ${refName}, got a ${dtypeName(v)}`);
+        throw new TypeError(`${fn}: ${floatNames[k]} must be a ${dtypeName(ref)} like ${refName}, got a ${dtypeName(v)}`);
       }
     }
-    for (const d of arrays) {
-      const v = a[d.index] as AnyArray | null;
-      spans[d.index] = v === null ? 0 : fits(fn, d, a, v, a[d.offsetIndex] as number);
+    for (let k = 0; k < fitIndex.length; k++) {
+      const v = a[fitIndex[k]] as AnyArray | null;
+      spans[fitIndex[k]] = v === null ? 0 : fitChecks[k](a, v);
     }
     for (const d of idArrays) {
       const v = a[d.index];
@@ -191,9 +261,9 @@ export function makeValidator(decl: KernelDecl): Validator {
       const o = outputs[k], ov = a[o.index] as AnyArray | null;
       if (ov === null) continue;
       const oOff = a[o.offsetIndex] as number, oLen = spans[o.index];
-      for (const i of inputs) {
-        const iv = a[i.index] as AnyArray | null;
-        if (iv === null) continue;
+      for (let q = 0; q < inputs.length; q++) {
+        const i = inputs[q], iv = a[i.index] as AnyArray | null;
+        if (iv === null || iv.buffer !== ov.buffer) continue;
         const r = overlaps(ov, oOff, oLen, iv, a[i.offsetIndex] as number, spans[i.index]);
         if (r === 'no') continue;
         const allowSame = o.sameIndex.includes(i.index);
@@ -203,7 +273,7 @@ export function makeValidator(decl: KernelDecl): Validator {
       }
       for (let q = k + 1; q < outputs.length; q++) {
         const p = outputs[q], pv = a[p.index] as AnyArray | null;
-        if (pv === null) continue;
+        if (pv === null || pv.buffer !== ov.buffer) continue;
         if (overlaps(pv, a[p.offsetIndex] as number, spans[p.index], ov, oOff, oLen) !== 'no') {
           throw new RangeError(`${fn}: ${p.name} overlaps ${o.name} (not allowed)`);
         }

@@ -104,20 +104,27 @@ function value(v: unknown): number {
 
 export type Compiled = (args: ArrayLike<unknown>) => number;
 
-/** The expression as a closure over the call's argument list. */
-export function compileExpr(e: Expr): Compiled {
+/**
+ * The expression as a closure over the call's argument list. `numeric(i)` says argument i is
+ * known to be a number by the time the expression runs (checked dims, offsets), so it is read as is.
+ */
+export function compileExpr(e: Expr, numeric: (index: number) => boolean = () => false): Compiled {
+  const compile = (x: Expr) => compileExpr(x, numeric);
   switch (e.op) {
     case 'num': { const v = e.value; return () => v; }
-    case 'arg': { const i = e.index; return (a) => value(a[i]); }
+    case 'arg': {
+      const i = e.index;
+      return numeric(i) ? (a) => a[i] as number : (a) => value(a[i]);
+    }
     case 'present': { const i = e.index; return (a) => (a[i] !== null ? 1 : 0); }
     case 'ids': { const i = e.index; return (a) => (a[i] instanceof Int32Array ? 1 : 0); }
-    case 'not': { const x = compileExpr(e.a); return (a) => (x(a) ? 0 : 1); }
+    case 'not': { const x = compile(e.a); return (a) => (x(a) ? 0 : 1); }
     case '?': {
-      const c = compileExpr(e.c), x = compileExpr(e.a), y = compileExpr(e.b);
+      const c = compile(e.c), x = compile(e.a), y = compile(e.b);
       return (a) => (c(a) ? x(a) : y(a));
     }
     default: {
-      const x = compileExpr(e.a), y = compileExpr(e.b);
+      const x = compile(e.a), y = compile(e.b);
       switch (e.op) {
         case '+': return (a) => saturate(x(a) + y(a));
         case '*': return (a) => saturate(x(a) * y(a));

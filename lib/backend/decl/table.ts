@@ -43,6 +43,8 @@ export interface Shape {
   src: string;
   expr: Expr;
   fn: Compiled;
+  /** The shape is this numeric argument as it is (-1 otherwise): read without a call. */
+  argIndex: number;
 }
 
 export interface ArgDecl extends RawArg {
@@ -77,6 +79,7 @@ export interface KernelDecl {
   arrays: number[];
 }
 
+const NUMERIC_KINDS: ReadonlySet<ArgKind> = new Set(['dim', 'offset', 'number', 'ld']);
 const ARRAY_KINDS: ReadonlySet<ArgKind> = new Set(['floats', 'float64s', 'ids', 'input']);
 export const isArrayKind = (k: ArgKind): boolean => ARRAY_KINDS.has(k);
 /** Arrays a kernel may write: everything but read-only ones (ids and inputs are read). */
@@ -106,7 +109,8 @@ export function resolveKernel(raw: RawKernel): KernelDecl {
     };
     try {
       const expr = parseExpr(src, indexOf);
-      return { src, expr, fn: compileExpr(expr) };
+      const numeric = (i: number) => NUMERIC_KINDS.has(raw.args[i].kind);
+      return { src, expr, fn: compileExpr(expr, numeric), argIndex: expr.op === 'arg' && numeric(expr.index) ? expr.index : -1 };
     } catch (e) {
       if (e instanceof SyntaxError) fail(k, `${what}: ${e.message}`);
       throw e;
