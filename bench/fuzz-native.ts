@@ -7,17 +7,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runFuzz, type FuzzReport, type FuzzTarget } from '../test/fuzz/native-fuzz';
+import { runDifferential, runFuzz, type DifferentialReport, type FuzzReport, type FuzzTarget } from '../test/fuzz/native-fuzz';
 
-interface Cli { iterations: number; seed: number; targets: FuzzTarget[]; child: boolean; traceFile: string | null }
+type Target = FuzzTarget | 'diff';
+interface Cli { iterations: number; seed: number; targets: Target[]; child: boolean; traceFile: string | null }
 
 function usage(message: string): never {
-  console.error(`fuzz: ${message}\nusage: npm run fuzz -- --iterations N [--seed S] [--target raw|native|ts|all]`);
+  console.error(`fuzz: ${message}\nusage: npm run fuzz -- --iterations N [--seed S] [--target raw|native|ts|diff|all]`);
   process.exit(2);
 }
 
 function parse(argv: string[]): Cli {
-  const cli: Cli = { iterations: 100000, seed: Date.now() % 2 ** 31, targets: ['raw', 'native', 'ts'], child: false, traceFile: null };
+  const cli: Cli = { iterations: 100000, seed: Date.now() % 2 ** 31, targets: ['raw', 'native', 'ts', 'diff'], child: false, traceFile: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -33,9 +34,9 @@ function parse(argv: string[]): Cli {
       if (!Number.isInteger(cli.seed)) usage('--seed must be an integer');
     } else if (a === '--target') {
       const t = value();
-      if (t === 'all') cli.targets = ['raw', 'native', 'ts'];
-      else if (t === 'raw' || t === 'native' || t === 'ts') cli.targets = [t];
-      else usage(`--target must be raw, native, ts or all, got ${t}`);
+      if (t === 'all') cli.targets = ['raw', 'native', 'ts', 'diff'];
+      else if (t === 'raw' || t === 'native' || t === 'ts' || t === 'diff') cli.targets = [t];
+      else usage(`--target must be raw, native, ts, diff or all, got ${t}`);
     } else if (a === '--child') {
       cli.child = true;
     } else if (a === '--trace-file') {
@@ -49,13 +50,19 @@ function parse(argv: string[]): Cli {
 
 /** In the child: one target; the current call is kept in the trace file for a post-mortem. */
 async function child(cli: Cli): Promise<void> {
+  const target = cli.targets[0];
+  if (target === 'diff') {
+    // The TypeScript checks against the raw addon's C++ checks, call by call.
+    process.stdout.write(`\n${JSON.stringify(runDifferential({ seed: cli.seed, iterations: cli.iterations }))}\n`);
+    return;
+  }
   const fd = cli.traceFile ? fs.openSync(cli.traceFile, 'w') : null;
   const buf = Buffer.alloc(2048);
   const progressEvery = Math.max(1, Math.floor(cli.iterations / 10));
   const report = await runFuzz({
     seed: cli.seed,
     iterations: cli.iterations,
-    target: cli.targets[0],
+    target,
     onCall: (c) => {
       if (fd !== null) {
         buf.fill(32);
@@ -95,6 +102,15 @@ function parent(cli: Cli): number {
       console.log(`${target}: CRASHED after ${seconds.toFixed(1)} s: status ${r.status}, signal ${r.signal}`);
       console.log(`  last call: ${last || '(none recorded)'}`);
       console.log(`  reproduce: npm run fuzz -- --target ${target} --seed ${cli.seed} --iterations ${cli.iterations}`);
+      continue;
+    }
+    if (target === 'diff') {
+      const d = JSON.parse(r.stdout.trim().split('\n').pop() as string) as DifferentialReport;
+      console.log(`diff: ${d.calls} calls in ${seconds.toFixed(1)} s (seed ${d.seed}): ${d.accepted} accepted by both, ` +
+        `rejected ${JSON.stringify(d.rejected)}, ${d.mismatchCount} verdicts that differ between TypeScript and C++`);
+      for (const m of d.mismatches.slice(0, 10)) console.log(`  DIFF #${m.index} ${m.fn} (${m.mutation}): ts ${JSON.stringify(m.ts)} vs C++ ${JSON.stringify(m.cpp)}`);
+      total += d.calls;
+      if (d.mismatchCount > 0) failed = true;
       continue;
     }
     const report = JSON.parse(r.stdout.trim().split('\n').pop() as string) as FuzzReport;

@@ -12,6 +12,9 @@
 // It depends on the library only for the 'native' and 'ts' targets (backends.get) and for the
 // default addon path; its own code (generators, RNG, guards) stands alone.
 import type { Kernels } from '../../lib/backend/types';
+import { makeValidator, namedArgument } from '../../lib/backend/decl/check';
+import { validators } from '../../lib/backend/validate';
+import { DECLS, isArrayKind, isOutput, type ArgDecl, type KernelDecl } from '../../lib/backend/decl/table';
 
 export type FuzzTarget = 'raw' | 'native' | 'ts';
 
@@ -162,229 +165,101 @@ class Gen {
   }
 }
 
-const vecOut = (a: unknown[], i: number, n: unknown): OutView => ({ a: a[i], off: a[i + 1], rows: 1, cols: n, ld: n });
-const matOut = (a: unknown[], i: number, rows: unknown, cols: unknown): OutView => ({ a: a[i], off: a[i + 1], rows, cols, ld: a[i + 2] });
 const num = (v: unknown) => v as number;
 
-const SPECS: { [K in keyof Kernels]: Spec } = {
-  gemm: {
+// The specs follow from the kernel declarations (native/kernels.json): a valid call picks small
+// dims, an ld of its width plus slack for each matrix, arrays that hold their views at small
+// offsets, token ids in their declared range, numbers inside their declared checks, and (now
+// and then) an output that is the very same view as an input it may alias. A draw that the
+// declared checks still refuse (e.g. nesterov without momentum) is drawn again.
+function specOf(decl: KernelDecl): Spec {
+  const validate = makeValidator(decl);
+  const args = decl.args;
+  const ev = (sh: { fn: (a: ArrayLike<unknown>) => number } | null, a: unknown[]): number => (sh ? sh.fn(a) : 0);
+  const draw = (r: Rng, g: Gen): unknown[] => {
+    const a: unknown[] = new Array(args.length).fill(0);
+    const minOf = (d: ArgDecl): number => {
+      let min = 0;
+      for (const c of decl.checks) if (c.kind === 'atLeast' && c.index === d.index) min = c.min;
+      return min;
+    };
+    for (const d of args) {
+      if (d.kind === 'dim') a[d.index] = g.dim(r.chance(0.5) ? 1 : 0);
+      else if (d.kind === 'bool') a[d.index] = r.chance(0.5);
+      else if (d.kind === 'activation') a[d.index] = g.act();
+      else if (d.kind === 'offset' && !isArrayKind(args[d.index - 1]?.kind ?? 'dim')) a[d.index] = r.int(Math.max(1, minOf(d)), 5);
+      else if (d.kind === 'number') {
+        const range = decl.checks.find((c) => c.index === d.index && c.kind === 'in');
+        if (range && range.kind === 'in') a[d.index] = range.lo + r.next() * (range.hi - range.lo) * 0.99;
+        else a[d.index] = r.chance(0.3) ? r.pick([0, 1, 0.5]) : minOf(d) + r.next();
+      }
+    }
+    for (const d of args) if (d.kind === 'ld') a[d.index] = Math.max(1, ev(d.widthShape, a)) + (r.chance(0.5) ? 0 : r.int(1, 2));
+    for (const d of args) {
+      if (!isArrayKind(d.kind)) continue;
+      const alias = d.sameIndex.length > 0 && r.chance(0.3) ? r.pick(d.sameIndex) : -1;
+      if (alias >= 0 && a[alias] !== null) {
+        a[d.index] = a[alias];
+        a[d.offsetIndex] = a[alias + 1];
+        // the same view: the same leading dimension too, when both have an ld argument
+        const myLd = d.ldShape?.argIndex ?? -1, theirLd = args[alias].ldShape?.argIndex ?? -1;
+        if (myLd >= 0 && theirLd >= 0) a[myLd] = a[theirLd];
+        continue;
+      }
+      if (d.nullable && r.chance(0.3)) {
+        a[d.index] = null;
+        a[d.offsetIndex] = 0;
+        continue;
+      }
+      const ids = d.kind === 'ids' || (d.kind === 'input' && r.chance(0.5));
+      if (ids) {
+        const n = ev(d.lenShape, a), lo = ev(d.rangeShapes![0], a), hi = ev(d.rangeShapes![1], a);
+        const [arr, off] = g.ids(n, lo === -1 && r.chance(0.7) ? 0 : lo, hi);
+        a[d.index] = arr;
+        a[d.offsetIndex] = off;
+        continue;
+      }
+      const kind: Kind = d.kind === 'float64s' ? 'f64' : g.kind;
+      const vector = d.kind !== 'input' && d.lenShape !== null;
+      const off = r.int(0, 2);
+      const rows = vector ? 1 : ev(d.rowsShape, a), cols = vector ? ev(d.lenShape, a) : ev(d.colsShape, a);
+      const ld = vector ? cols : ev(d.ldShape, a);
+      const span = rows === 0 || cols === 0 ? 0 : (rows - 1) * ld + cols;
+      a[d.index] = alloc(r, kind, off + span + r.int(0, 1));
+      a[d.offsetIndex] = off;
+    }
+    return a;
+  };
+  return {
     make(r, g) {
-      const tA = r.chance(0.5), tB = r.chance(0.5), M = g.dim(), N = g.dim(), K = g.dim();
-      const [A, offA, lda] = tA ? g.mat(K, M) : g.mat(M, K);
-      const [B, offB, ldb] = tB ? g.mat(N, K) : g.mat(K, N);
-      const [C, offC, ldc] = g.mat(M, N);
-      return [tA, tB, M, N, K, r.next(), A, offA, lda, B, offB, ldb, r.pick([0, 1, 0.5]), C, offC, ldc];
+      let a = draw(r, g);
+      for (let tries = 0; tries < 30; tries++) {
+        try {
+          validate(a);
+          return a;
+        } catch {
+          a = draw(r, g);
+        }
+      }
+      return a;
     },
-    outputs: (a) => [matOut(a, 13, a[2], a[3])],
-  },
-  activationForward: {
-    make(r, g) {
-      const rows = g.dim(), cols = g.dim();
-      const [U, offU, ldu] = g.mat(rows, cols);
-      const [C, offC, ldc] = r.chance(0.3) ? [U, offU, ldu] : g.mat(rows, cols);
-      return [g.act(), rows, cols, U, offU, ldu, C, offC, ldc];
+    outputs(a) {
+      const views: OutView[] = [];
+      for (const d of args) {
+        if (!isArrayKind(d.kind) || !isOutput(d) || a[d.index] === null) continue;
+        if (d.lenShape !== null && d.kind !== 'input') {
+          const n = ev(d.lenShape, a);
+          views.push({ a: a[d.index], off: a[d.offsetIndex], rows: 1, cols: n, ld: n });
+        } else {
+          views.push({ a: a[d.index], off: a[d.offsetIndex], rows: ev(d.rowsShape, a), cols: ev(d.colsShape, a), ld: ev(d.ldShape, a) });
+        }
+      }
+      return views;
     },
-    outputs: (a) => [matOut(a, 6, a[1], a[2])],
-  },
-  activationBackward: {
-    make(r, g) {
-      const rows = g.dim(), cols = g.dim();
-      const [dC, offdC, lddC] = g.mat(rows, cols);
-      const [C, offC, ldc] = g.mat(rows, cols);
-      const [dU, offdU, lddU] = r.chance(0.3) ? [dC, offdC, lddC] : g.mat(rows, cols);
-      return [g.act(), rows, cols, dC, offdC, lddC, C, offC, ldc, dU, offdU, lddU];
-    },
-    outputs: (a) => [matOut(a, 9, a[1], a[2])],
-  },
-  addBias: {
-    make(_r, g) {
-      const rows = g.dim(), cols = g.dim();
-      const [b, offb] = g.vec(rows);
-      const [X, offX, ldx] = g.mat(rows, cols);
-      return [rows, cols, b, offb, X, offX, ldx];
-    },
-    outputs: (a) => [matOut(a, 4, a[0], a[1])],
-  },
-  rowSum: {
-    make(_r, g) {
-      const rows = g.dim(), cols = g.dim();
-      const [X, offX, ldx] = g.mat(rows, cols);
-      const [y, offy] = g.vec(rows);
-      return [rows, cols, X, offX, ldx, y, offy];
-    },
-    outputs: (a) => [vecOut(a, 5, a[0])],
-  },
-  axpy: {
-    make(r, g) {
-      const n = g.dim();
-      const [x, offx] = g.vec(n);
-      const [y, offy] = r.chance(0.2) ? [x, offx] : g.vec(n);
-      return [n, r.next(), x, offx, y, offy];
-    },
-    outputs: (a) => [vecOut(a, 4, a[0])],
-  },
-  scale: {
-    make(r, g) {
-      const n = g.dim();
-      const [x, offx] = g.vec(n);
-      return [n, r.next(), x, offx];
-    },
-    outputs: (a) => [vecOut(a, 2, a[0])],
-  },
-  fill: {
-    make(r, g) {
-      const n = g.dim();
-      const [x, offx] = g.vec(n);
-      return [n, r.next(), x, offx];
-    },
-    outputs: (a) => [vecOut(a, 2, a[0])],
-  },
-  copy: {
-    make(_r, g) {
-      const n = g.dim();
-      const [x, offx] = g.vec(n);
-      const [y, offy] = g.vec(n);
-      return [n, x, offx, y, offy];
-    },
-    outputs: (a) => [vecOut(a, 3, a[0])],
-  },
-  copyMatrix: {
-    make(_r, g) {
-      const rows = g.dim(), cols = g.dim();
-      const [X, offX, ldx] = g.mat(rows, cols);
-      const [Y, offY, ldy] = g.mat(rows, cols);
-      return [rows, cols, X, offX, ldx, Y, offY, ldy];
-    },
-    outputs: (a) => [matOut(a, 5, a[0], a[1])],
-  },
-  sumSquares: {
-    make(_r, g) {
-      const n = g.dim();
-      const [x, offx] = g.vec(n);
-      const [out, offOut] = g.vec(1, 'f64');
-      return [n, x, offx, out, offOut];
-    },
-    outputs: (a) => [vecOut(a, 3, 1)],
-  },
-  clipByValue: {
-    make(r, g) {
-      const n = g.dim();
-      const [x, offx] = g.vec(n);
-      return [n, r.next(), x, offx];
-    },
-    outputs: (a) => [vecOut(a, 2, a[0])],
-  },
-  softmaxCrossEntropy: {
-    make(r, g) {
-      const V = g.dim(1), N = g.dim();
-      const [L, offL, ldl] = g.mat(V, N);
-      const [t, offT] = g.ids(N, r.chance(0.3) ? -1 : 0, V);
-      const [D, offD, ldd] = r.chance(0.3) ? [L, offL, ldl] : g.mat(V, N);
-      const [loss, offLoss] = g.vec(1, 'f64');
-      return [V, N, L, offL, ldl, t, offT, r.next(), D, offD, ldd, loss, offLoss];
-    },
-    outputs: (a) => [matOut(a, 8, a[0], a[1]), vecOut(a, 11, 1)],
-  },
-  gatherColumns: {
-    make(r, g) {
-      const rows = g.dim(), V = g.dim(1), n = g.dim();
-      const [W, offW, ldw] = g.mat(rows, V);
-      const [ids, offIds] = g.ids(n, 0, V);
-      const [out, offOut, ldo] = g.mat(rows, n);
-      return [rows, V, n, W, offW, ldw, ids, offIds, out, offOut, ldo, r.chance(0.5)];
-    },
-    outputs: (a) => [matOut(a, 8, a[0], a[2])],
-  },
-  scatterAddColumns: {
-    make(_r, g) {
-      const rows = g.dim(), V = g.dim(1), n = g.dim();
-      const [dU, offdU, lddU] = g.mat(rows, n);
-      const [ids, offIds] = g.ids(n, 0, V);
-      const [dW, offdW, lddW] = g.mat(rows, V);
-      return [rows, V, n, dU, offdU, lddU, ids, offIds, dW, offdW, lddW];
-    },
-    outputs: (a) => [matOut(a, 8, a[0], a[1])],
-  },
-  rnnForward: {
-    make(r, g) {
-      const nx = g.dim(1), nc = g.dim(), T = g.dim(), m = g.dim();
-      const [X, offX] = r.chance(0.5) ? g.ids(T * m, 0, nx) : g.vec(nx * T * m);
-      const [Wx, offWx] = g.vec(nc * nx);
-      const [Wc, offWc] = g.vec(nc * nc);
-      const [b, offb] = g.vec(nc);
-      const [H, offH] = g.vec(nc * (T + 1) * m);
-      return [g.act(), nx, nc, T, m, X, offX, Wx, offWx, Wc, offWc, b, offb, H, offH];
-    },
-    outputs: (a) => [{ a: a[13], off: a[14], rows: 1, cols: num(a[2]) * (num(a[3]) + 1) * num(a[4]), ld: 1 }],
-  },
-  rnnBackward: {
-    make(r, g) {
-      const nx = g.dim(1), nc = g.dim(), T = g.dim(), m = g.dim();
-      const ids = r.chance(0.5);
-      const [X, offX] = ids ? g.ids(T * m, 0, nx) : g.vec(nx * T * m);
-      const [H, offH] = g.vec(nc * (T + 1) * m);
-      const [Wx, offWx] = g.vec(nc * nx);
-      const [Wc, offWc] = g.vec(nc * nc);
-      const [dC, offdC] = g.vec(nc * T * m);
-      const [dU, offdU] = r.chance(0.3) ? [dC, offdC] : g.vec(nc * T * m);
-      const [dWx, offdWx] = g.vec(nc * nx);
-      const [dWc, offdWc] = g.vec(nc * nc);
-      const [db, offdb] = g.vec(nc);
-      const [dX, offdX] = ids || r.chance(0.3) ? [null, 0] : g.vec(nx * T * m);
-      const [dc0, offdc0] = g.vec(nc * m);
-      return [g.act(), nx, nc, T, m, X, offX, H, offH, Wx, offWx, Wc, offWc, dC, offdC, dU, offdU,
-        dWx, offdWx, dWc, offdWc, db, offdb, dX, offdX, dc0, offdc0];
-    },
-    outputs: (a) => {
-      const nx = num(a[1]), nc = num(a[2]), tm = num(a[3]) * num(a[4]), m = num(a[4]);
-      const v = (i: number, n: number): OutView => ({ a: a[i], off: a[i + 1], rows: 1, cols: n, ld: n });
-      return [v(15, nc * tm), v(17, nc * nx), v(19, nc * nc), v(21, nc), v(23, nx * tm), v(25, nc * m)];
-    },
-  },
-  sgdUpdate: {
-    make(r, g) {
-      const n = g.dim();
-      const [p, offp] = g.vec(n);
-      const [gr, offg] = g.vec(n);
-      const momentum = r.chance(0.5) ? 0 : r.next();
-      const [v, offv] = momentum === 0 && r.chance(0.5) ? [null, 0] : g.vec(n);
-      return [n, p, offp, gr, offg, v, offv, r.next(), momentum, momentum > 0 && r.chance(0.5), r.pick([0, 0.01])];
-    },
-    outputs: (a) => [vecOut(a, 1, a[0]), vecOut(a, 5, a[0])],
-  },
-  adamUpdate: {
-    make(r, g) {
-      const n = g.dim();
-      const [p, offp] = g.vec(n);
-      const [gr, offg] = g.vec(n);
-      const [m, offm] = g.vec(n);
-      const [v, offv] = g.vec(n);
-      for (let i = 0; i < v.length; i++) v[i] = Math.abs(v[i]);
-      return [n, p, offp, gr, offg, m, offm, v, offv, 0.01, 0.9, 0.999, 1e-8, r.pick([0, 0.01]), r.chance(0.5), r.int(1, 5)];
-    },
-    outputs: (a) => [vecOut(a, 1, a[0]), vecOut(a, 5, a[0]), vecOut(a, 7, a[0])],
-  },
-  adagradUpdate: {
-    make(r, g) {
-      const n = g.dim();
-      const [p, offp] = g.vec(n);
-      const [gr, offg] = g.vec(n);
-      const [h, offh] = g.vec(n);
-      return [n, p, offp, gr, offg, h, offh, 0.01, 1e-8, r.pick([0, 0.01])];
-    },
-    outputs: (a) => [vecOut(a, 1, a[0]), vecOut(a, 5, a[0])],
-  },
-  rmspropUpdate: {
-    make(r, g) {
-      const n = g.dim();
-      const [p, offp] = g.vec(n);
-      const [gr, offg] = g.vec(n);
-      const [s, offs] = g.vec(n);
-      return [n, p, offp, gr, offg, s, offs, 0.01, 0.9, 1e-8, r.pick([0, 0.01])];
-    },
-    outputs: (a) => [vecOut(a, 1, a[0]), vecOut(a, 5, a[0])],
-  },
-};
+  };
+}
+
+const SPECS = Object.fromEntries(DECLS.map((d) => [d.name, specOf(d)])) as { [K in keyof Kernels]: Spec };
 
 export const FUZZ_KERNELS = Object.keys(SPECS) as Array<keyof Kernels>;
 
@@ -889,4 +764,62 @@ function buildProgram(rng: Rng, g: Gen, target: FuzzTarget): BuiltProgram {
       for (const [a, copy] of saved) a.set(copy);
     },
   };
+}
+
+// ---- the differential check ----------------------------------------------------------------
+// The TypeScript checks and the addon's C++ checks read one declaration table: on any call,
+// valid or mutated, they must reach the same verdict — accepted, or the same error class
+// naming the same argument (the word after "<fn>: ", past "the size of").
+
+export interface Verdict {
+  accepted: boolean;
+  error: string | null;
+  argument: string | null;
+  message: string | null;
+}
+
+export interface DifferentialReport {
+  seed: number;
+  calls: number;
+  accepted: number;
+  rejected: Record<string, number>;
+  byKernel: Record<string, number>;
+  mismatches: Array<{ index: number; fn: string; mutation: string; ts: Verdict; cpp: Verdict }>;
+  mismatchCount: number;
+}
+
+function verdictOf(fn: string, call: () => unknown): Verdict {
+  try {
+    call();
+    return { accepted: true, error: null, argument: null, message: null };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { accepted: false, error: errorName(e), argument: namedArgument(fn, message), message };
+  }
+}
+
+export function runDifferential(opts: { seed: number; iterations: number; addonPath?: string }): DifferentialReport {
+  const rng = new Rng(opts.seed);
+  const raw = surfaceFor('raw', opts.addonPath).kernels;
+  const report: DifferentialReport = { seed: opts.seed, calls: 0, accepted: 0, rejected: {}, byKernel: {}, mismatches: [], mismatchCount: 0 };
+  for (let index = 0; index < opts.iterations; index++) {
+    const fn = rng.pick(FUZZ_KERNELS);
+    const g = new Gen(rng, rng.chance(0.5) ? 'f32' : 'f64');
+    const args = SPECS[fn].make(rng, g);
+    const mutation = mutate(rng, args);
+    // zeroBig leaves spans empty, but the ts validator is all that runs on the TS side, so
+    // huge partners cost nothing here.
+    const ts = verdictOf(fn, () => validators[fn](args));
+    const cpp = verdictOf(fn, () => raw[fn](...args));
+    report.calls++;
+    report.byKernel[fn] = (report.byKernel[fn] ?? 0) + 1;
+    if (ts.accepted) report.accepted++;
+    else report.rejected[ts.error as string] = (report.rejected[ts.error as string] ?? 0) + 1;
+    const same = ts.accepted === cpp.accepted && ts.error === cpp.error && ts.argument === cpp.argument;
+    if (!same) {
+      report.mismatchCount++;
+      if (report.mismatches.length < 20) report.mismatches.push({ index, fn, mutation, ts, cpp });
+    }
+  }
+  return report;
 }

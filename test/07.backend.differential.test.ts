@@ -1,0 +1,59 @@
+// The TypeScript checks and the raw addon's C++ checks judge the same random calls (valid ones
+// and mutations of them, from test/fuzz/native-fuzz.ts): the same verdict every time —
+// accepted, or a TypeError / RangeError naming the same argument. Both read the one
+// declaration table (native/kernels.json); this is what keeps them from drifting apart.
+// In a child process, so a crash of the raw addon fails the test with its signal.
+// `npm run fuzz -- --target diff --iterations N` runs a long one.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import { backends } from '../lib';
+import { KERNEL_NAMES } from '../lib/backend/validate';
+import type { DifferentialReport } from './fuzz/native-fuzz';
+
+const ITERATIONS = 6000;
+const hasNative = backends.available().includes('native');
+const FUZZ_MODULE = path.join(__dirname, 'fuzz', 'native-fuzz.js');
+
+function differentialInChild(seed: number, iterations: number): DifferentialReport {
+  const code = `const { runDifferential } = require(${JSON.stringify(FUZZ_MODULE)});
+    process.stdout.write('\\n' + JSON.stringify(runDifferential({ seed: ${seed}, iterations: ${iterations} })) + '\\n');`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 120000 });
+  expect(r.signal, r.stderr.slice(-2000)).to.equal(null);
+  expect(r.status, r.stderr.slice(-2000)).to.equal(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as DifferentialReport;
+}
+
+describe('07 TypeScript and C++ checks agree', function () {
+  this.timeout(120000);
+
+  (hasNative ? it : it.skip)(`${ITERATIONS} random valid and invalid calls: the same verdict, naming the same argument`, () => {
+    const r = differentialInChild(20261201, ITERATIONS);
+    console.log(`      ${r.calls} calls: ${r.accepted} accepted by both, rejected ${JSON.stringify(r.rejected)}, ${r.mismatchCount} disagreements`);
+    expect(r.mismatches, JSON.stringify(r.mismatches.slice(0, 3), null, 1)).to.deep.equal([]);
+    expect(r.mismatchCount).to.equal(0);
+    // Every kernel was judged, and both verdicts occur often (the mutations reach deep checks).
+    for (const name of KERNEL_NAMES) expect(r.byKernel[name] ?? 0, name).to.be.greaterThan(20);
+    expect(r.accepted).to.be.greaterThan(r.calls / 10);
+    expect(r.rejected.TypeError ?? 0).to.be.greaterThan(r.calls / 10);
+    expect(r.rejected.RangeError ?? 0).to.be.greaterThan(r.calls / 10);
+  });
+
+  (hasNative ? it : it.skip)('the comparison can fail: a loosened declaration accepts a call the addon table refuses', () => {
+    // A declaration whose TS side differs from the addon's table (lr allowed down to -1): the
+    // differential check must see the raw addon refuse what the TS checks accept.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { makeValidator } = require('../lib/backend/decl/check') as typeof import('../lib/backend/decl/check');
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { resolveKernel } = require('../lib/backend/decl/table') as typeof import('../lib/backend/decl/table');
+    const raw = require(backends.nativeFile() as string) as Record<string, (...a: unknown[]) => unknown>;
+    const file = require('../../native/kernels.json') as { kernels: Array<{ name: string; checks?: Array<Record<string, unknown>> }> };
+    const adam = JSON.parse(JSON.stringify(file.kernels.find((k) => k.name === 'adamUpdate')));
+    adam.checks[0].atLeast = -1;
+    const lax = makeValidator(resolveKernel(adam));
+    const f = (n: number) => new Float32Array(n);
+    const args = [2, f(2), 0, f(2), 0, f(2), 0, f(2), 0, -0.5, 0.9, 0.999, 1e-8, 0, false, 1];
+    expect(() => lax(args)).not.to.throw();
+    expect(() => raw.adamUpdate(...args)).to.throw(RangeError, /adamUpdate: lr must be >= 0, got -0.5/);
+  });
+});
