@@ -132,6 +132,59 @@ void rnn_backward(Activation act, index_t n_x, index_t n_c, index_t steps, index
                   const T* X, const std::int32_t* ids, const T* H, const T* Wx, const T* Wc,
                   const T* dC, T* dU, T* dWx, T* dWc, T* db, T* dX, T* dc0);
 
+// ---- lstm.cc, gru.cc: gated cells (PyTorch's nn.LSTM / nn.GRU, DESIGN.md §10) ----------
+// Gates are row blocks of one matrix in PyTorch's order; Wx is (G·n_c, n_x), Wc (G·n_c, n_c),
+// bx and bc (G·n_c). Inputs: exactly one of X (n_x, T·m) dense or ids (T·m) token ids in
+// [0, n_x) (then Wx·x_t is a column gather). H is (n_c, (T+1)·m) = [h0 | h_1 .. h_T] with h0
+// in H[:, 0:m] on entry. Every A = Wx·x_t + bx is one product over the T·m columns; only
+// Wc·h_{t−1} is sequential. Neither forward nor backward allocates.
+// Empty sizes: steps, m or n_c == 0 make the forward touch nothing; see the backward for dh0/dc0.
+
+// LSTM, G = 4 (i, f, g, o):
+//   i = σ(A_i + B_i)  f = σ(A_f + B_f)  g = tanh(A_g + B_g)  o = σ(A_o + B_o),  B = Wc·h_{t−1} + bc
+//   c_t = f ⊙ c_{t−1} + i ⊙ g      h_t = o ⊙ tanh(c_t)
+// S (n_c, (T+1)·m) = [c0 | c_1 .. c_T], c0 in S[:, 0:m] on entry. G (4n_c, T·m) is written with
+// the gate outputs i, f, g, o of every step (saved for the backward).
+template <typename T>
+void lstm_forward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X,
+                  const std::int32_t* ids, const T* Wx, const T* Wc, const T* bx, const T* bc,
+                  T* H, T* S, T* G);
+
+// dH (n_c, T·m): ∂J/∂h_t for t = 1..T from above, read only (∂J/∂h_T of the final state is
+// folded into its last block by the caller). dcT (n_c, m): ∂J/∂c_T, or null (zero).
+// dG (4n_c, T·m) is scratch, written with ∂J/∂(gate pre-activations) (dA = dB per gate).
+// Accumulates (+=): dWx (4n_c, n_x; scatter-add for ids), dWc (4n_c, n_c), dbx and dbc
+// (4n_c, both += rowsum(dG)), dX (n_x, T·m; null when not wanted, must be null for ids).
+// Writes (=): dh0, dc0 (n_c, m) = ∂J/∂h0, ∂J/∂c0; they serve as the running dh, dc of the
+// recursion. steps == 0: dh0 = 0 and dc0 = dcT (c_T is c0), or 0 without dcT; m == 0 or
+// n_c == 0: nothing is touched.
+template <typename T>
+void lstm_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X,
+                   const std::int32_t* ids, const T* Wx, const T* Wc, const T* H, const T* S,
+                   const T* G, const T* dH, const T* dcT, T* dG, T* dWx, T* dWc, T* dbx,
+                   T* dbc, T* dX, T* dh0, T* dc0);
+
+// GRU, G = 3 (r, z, n), PyTorch's "reset after" form:
+//   r = σ(A_r + B_r)  z = σ(A_z + B_z)  n = tanh(A_n + r ⊙ B_n),  B = Wc·h_{t−1} + bc
+//   h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+// G (4n_c, T·m) is written with r, z, n of every step and, as a 4th row block, B_n (∂r needs it).
+template <typename T>
+void gru_forward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X,
+                 const std::int32_t* ids, const T* Wx, const T* Wc, const T* bx, const T* bc,
+                 T* H, T* G);
+
+// dH as for the LSTM. dG (4n_c, T·m) is scratch, written with [dA_r; dA_z; dA_n; dB_n]:
+// dA = ∂J/∂(Wx x + bx) per gate, dB = ∂J/∂(Wc h + bc), equal to dA for r and z, and
+// dB_n = dA_n ⊙ r. Accumulates (+=): dWx += dG[0:3n_c]·Xᵀ (scatter-add for ids),
+// dWc += [dA_r; dA_z; dB_n]·H_prevᵀ, dbx += rowsum(dG[0:3n_c]), dbc += rowsum of
+// [dA_r; dA_z; dB_n], dX += Wxᵀ·dG[0:3n_c] (null when not wanted, must be null for ids).
+// Writes (=): dh0 (n_c, m) = ∂J/∂h0, also the running dh of the recursion. steps == 0:
+// dh0 = 0; m == 0 or n_c == 0: nothing is touched.
+template <typename T>
+void gru_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X,
+                  const std::int32_t* ids, const T* Wx, const T* Wc, const T* H, const T* G,
+                  const T* dH, T* dG, T* dWx, T* dWc, T* dbx, T* dbc, T* dX, T* dh0);
+
 // ---- optim.cc ---------------------------------------------------------------------------
 // Parameter updates over flat arrays p (params), g (gradients), with their state arrays.
 // Weight decay (L2) adds wd·p to the gradient before the update, except AdamW

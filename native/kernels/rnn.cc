@@ -7,30 +7,12 @@
 #include <cstdint>
 
 #include "kernels/kernels.h"
+#include "kernels/recurrence.h"
 #include "kernels/runtime.h"
 
 namespace nrnn {
 
-namespace {
-
-// The recurrence's fused step works on tiles of rows of n_c: each tile's product and its
-// activation run back to back while the tile is in cache, one tile per thread. Small steps
-// (under ~256k multiply-adds) stay in one tile on the calling thread, where the pool's
-// hand-off would cost more than it saves.
-template <typename F>
-void over_row_tiles(index_t n_c, index_t fma_per_row, F&& tile) {
-  constexpr index_t kUnit = 16;  // rows: a multiple of every micro-kernel's MR
-  const index_t units = (n_c + kUnit - 1) / kUnit;
-  if (num_threads() <= 1 || units < 2 || n_c * fma_per_row < (index_t{1} << 18)) {
-    tile(index_t{0}, n_c);
-    return;
-  }
-  parallel_for(units, [&](index_t u0, index_t u1) {
-    tile(u0 * kUnit, u1 * kUnit < n_c ? u1 * kUnit : n_c);
-  });
-}
-
-}  // namespace
+using recurrence::over_row_tiles;
 
 // Wx is (n_c, n_x), Wc is (n_c, n_c), b is (n_c); X is (n_x, T·m) or ids is (T·m);
 // H is (n_c, (T+1)·m) with c0 in H[:, 0:m] on entry.
