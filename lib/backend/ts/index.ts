@@ -8,6 +8,8 @@ import {
 import { gatherColumns, scatterAddColumns } from './gather';
 import { gemm } from './gemm';
 import { adagradUpdate, adamUpdate, rmspropUpdate, sgdUpdate } from './optim';
+import { gruBackward, gruForward } from './gru';
+import { lstmBackward, lstmForward } from './lstm';
 import { rnnBackward, rnnForward } from './rnn';
 import { softmaxCrossEntropy } from './softmax';
 
@@ -29,6 +31,10 @@ export const tsKernels: Kernels = {
   scatterAddColumns,
   rnnForward,
   rnnBackward,
+  lstmForward,
+  lstmBackward,
+  gruForward,
+  gruBackward,
   sgdUpdate,
   adamUpdate,
   adagradUpdate,
