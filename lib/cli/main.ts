@@ -150,7 +150,7 @@ export function buildProgram(): Command {
     .option('--seq-length <n>', 'BPTT steps per chunk', positiveInt, 32)
     .option('--vocab <n>', 'symbols (input and output classes)', positiveInt, 65)
     .addOption(new Option('--dtype <type>', 'floating-point type').choices(['float32', 'float64']).default('float32'))
-    .option('--steps <n>', 'timed steps per backend, after one warm-up step', positiveInt, 10)
+    .option('--steps <n>', 'timed steps per backend, after one warm-up step', positiveInt, 20)
     .option('--max-seconds <s>', 'time box of each backend: fewer steps are timed when a step is slow', positiveNumber, 10)
     .addOption(threadsOption())
     .option('--json', 'print one JSON object', false)
