@@ -260,7 +260,8 @@ describe('53 cli: train --weight-decay/--lr-schedule/--warmup/--val-data, best c
       const library = await new Trainer(loaded.model).evaluate(ids, { batchSize: 1, seqLength: ids.length - 1 });
       expect(library.tokens).to.equal(text.length);
       expect(e).to.include({ part: 'text', characters: text.length, tokens: text.length, lines: 60, data: valFile });
-      expect(e.loss as number, backend).to.be.closeTo(library.loss, 1e-6 * library.loss);
+      // Only the order of the chunk sums differs (measured: equal on native, 3e-16 relative on ts).
+      expect(e.loss as number, backend).to.be.closeTo(library.loss, 1e-12 * library.loss);
       expect(e.bigramLoss).to.be.a('number');
     }
     const t = await cli(['eval', '--checkpoint', valRun, '--text', valFile]);
