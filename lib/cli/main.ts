@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `native-rnn` command: train | sample | eval. Parsing and flag validation live here;
+// The `native-rnn` command: train | sample | eval | bench. Parsing and flag validation live here;
 // each command is its own module. Every failure a user can cause ends as one line on stderr
 // ("native-rnn: error: ...") and exit code 1, never a stack trace.
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -7,10 +7,12 @@ import { BackendUnavailableError } from '../backend/errors';
 import { TextDataError } from '../data/errors';
 import { CheckpointError } from '../io/errors';
 import type { OptimizerName } from '../train/optimizer';
+import { bench, type BenchFlags } from './bench';
+import { AVAILABLE_CELLS } from './cells';
 import { CliError } from './errors';
 import { evaluate } from './evaluate';
 import { sample } from './sample';
-import { DEFAULT_STEPS, train, type BackendChoice, type TrainFlags } from './train';
+import { DEFAULT_STEPS, train, type BackendChoice, type ScheduleName, type TrainFlags } from './train';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -33,6 +35,12 @@ function integer(value: string): number {
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
+  return n;
+}
+
+function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0.');
   return n;
 }
 
@@ -67,7 +75,10 @@ async function run(action: () => Promise<number>): Promise<void> {
 export function buildProgram(): Command {
   const program = new Command('native-rnn')
     .description('Train character-level recurrent networks, sample from them and evaluate them.')
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    // commander's own messages (a bad value, an unknown option) in the form of ours; set before
+    // the subcommands are made, which copy it.
+    .configureOutput({ outputError: (text, write) => write(text.startsWith('error: ') ? `native-rnn: ${text}` : text) });
 
   const trainCmd = program.command('train')
     .description('train a character model on the built-in names or on a text file, saving checkpoints')
@@ -80,6 +91,9 @@ export function buildProgram(): Command {
     .addOption(new Option('--epochs <n>', 'passes over the training text in all, instead of --steps').argParser(positiveInt))
     .option('--lr <rate>', 'learning rate (default: adam 2e-3, sgd 0.1, adagrad 0.1, rmsprop 1e-2)', positiveNumber)
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'sgd', 'adagrad', 'rmsprop']).default('adam'))
+    .option('--weight-decay <w>', 'weight decay: decoupled (AdamW: weights shrink by lr*w a step) for adam, an L2 term w*weight added to the gradient for the others', nonNegativeNumber, 0)
+    .addOption(new Option('--lr-schedule <name>', 'learning rate schedule: constant, or cosine from --lr down to 0 over the run').choices(['constant', 'cosine']).default('constant'))
+    .option('--warmup <n>', 'steps of linear warm-up from lr/n to lr, in front of the schedule', nonNegativeInt, 0)
     .option('--clip <norm>', 'clip the gradient norm to this', positiveNumber, 5)
     .addOption(backendOption())
     .addOption(threadsOption())
@@ -87,18 +101,20 @@ export function buildProgram(): Command {
     .option('--save <path>', 'checkpoint file (default: checkpoints/<data>.safetensors, or the --resume file)')
     .option('--resume <path>', 'continue the run saved in this checkpoint exactly where it stopped')
     .option('--val-fraction <f>', 'share of lines held out for validation', fraction, 0.1)
+    .addOption(new Option('--val-data <file>', 'validate on this text file instead of held-out lines (all of --data trains)').conflicts('valFraction'))
     .option('--sample-every <n>', 'print samples every n steps (0: never)', nonNegativeInt, 500)
     .option('--eval-every <n>', 'validate every n steps', positiveInt, 100)
     .option('--save-every <n>', 'write the checkpoint every n steps (0: only at the end)', nonNegativeInt, 250)
     .option('--log-every <n>', 'print a progress line every n steps when not on a terminal', positiveInt)
     .option('--json', 'print one JSON object per report (for scripts)', false)
     .action(async (opts: Record<string, unknown>) => {
-      const flags = { ...opts, optimizer: opts.optimizer as OptimizerName, backend: opts.backend as BackendChoice } as unknown as TrainFlags;
+      const flags = { ...opts, optimizer: opts.optimizer as OptimizerName, backend: opts.backend as BackendChoice,
+        lrSchedule: opts.lrSchedule as ScheduleName } as unknown as TrainFlags;
       await run(() => train(flags, (flag) => trainCmd.getOptionValueSource(flag) === 'cli'));
     });
 
   program.command('sample')
-    .description('print lines (names) sampled from a checkpoint')
+    .description('print lines (names, for the built-in data) sampled from a checkpoint')
     .requiredOption('--checkpoint <path>', 'checkpoint file')
     .option('--count <n>', 'how many lines', positiveInt, 20)
     .option('--temperature <t>', 'softmax temperature: lower is safer, higher is wilder', positiveNumber, 0.8)
@@ -115,13 +131,31 @@ export function buildProgram(): Command {
   program.command('eval')
     .description('loss and bits per character of a checkpoint, beside the bigram baseline of the same text')
     .requiredOption('--checkpoint <path>', 'checkpoint file')
-    .option('--data <file>', "text file to score (default: the checkpoint's own data)")
+    .option('--data <file>', "text file to split as train does and score the held-out part of (default: the checkpoint's own data)")
     .option('--val-fraction <f>', "share held out, as in train (default: the checkpoint's)", fraction)
+    .addOption(new Option('--text <file>', 'score every character of this file, as one stream').conflicts(['data', 'valFraction']))
     .addOption(backendOption())
     .addOption(threadsOption())
     .option('--json', 'print one JSON object', false)
     .action(async (opts: Record<string, unknown>) => {
       await run(() => evaluate(opts as unknown as Parameters<typeof evaluate>[0]));
+    });
+
+  program.command('bench')
+    .description('time a training step of your shape on the native and the pure-TypeScript backend')
+    .option('--cell <kind>', `recurrent cell (this version: ${AVAILABLE_CELLS.join(', ')})`, 'rnn')
+    .option('--hidden <n>', 'hidden units per layer', positiveInt, 128)
+    .option('--layers <n>', 'stacked layers', positiveInt, 1)
+    .option('--batch <n>', 'parallel streams per step', positiveInt, 32)
+    .option('--seq-length <n>', 'BPTT steps per chunk', positiveInt, 32)
+    .option('--vocab <n>', 'symbols (input and output classes)', positiveInt, 65)
+    .addOption(new Option('--dtype <type>', 'floating-point type').choices(['float32', 'float64']).default('float32'))
+    .option('--steps <n>', 'timed steps per backend, after one warm-up step', positiveInt, 20)
+    .option('--max-seconds <s>', 'time box of each backend: fewer steps are timed when a step is slow', positiveNumber, 10)
+    .addOption(threadsOption())
+    .option('--json', 'print one JSON object', false)
+    .action(async (opts: Record<string, unknown>) => {
+      await run(() => bench(opts as unknown as BenchFlags));
     });
 
   return program;

@@ -22,14 +22,19 @@ export interface ValidationRow {
   epoch: number;
   loss: number;
   bpc: number;
+  /** Set when this validation improved on every earlier one: the best checkpoint written then. */
+  bestCheckpoint?: string;
 }
 
 export type MetricsRow = TrainRow | ValidationRow;
 
-/** The files beside a checkpoint: names.safetensors → names.metrics.jsonl, names.loss.svg. */
-export function companionPaths(checkpoint: string): { metrics: string; svg: string } {
+/**
+ * The files beside a checkpoint: names.safetensors → names.metrics.jsonl, names.loss.svg, and
+ * names.best.safetensors (the weights of the lowest validation loss so far).
+ */
+export function companionPaths(checkpoint: string): { metrics: string; svg: string; best: string } {
   const stem = checkpoint.replace(/\.safetensors$/i, '');
-  return { metrics: `${stem}.metrics.jsonl`, svg: `${stem}.loss.svg` };
+  return { metrics: `${stem}.metrics.jsonl`, svg: `${stem}.loss.svg`, best: `${stem}.best.safetensors` };
 }
 
 function isRow(v: unknown): v is MetricsRow {
