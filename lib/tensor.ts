@@ -1,4 +1,4 @@
-// Matrices and Sequences in the layout every layer shares (DESIGN §1): row-major, one
+// Matrices and Sequences in the layout every layer shares (docs/ARCHITECTURE.md §2): row-major, one
 // example per column; a Sequence of T steps is rows × (T·m) with step t in columns
 // [t·m, (t+1)·m).
 import * as os from 'node:os';

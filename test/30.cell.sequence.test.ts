@@ -1,4 +1,4 @@
-// RNNCell over T steps: forwardSequence / backwardSequence (DESIGN §1: one product over all
+// RNNCell over T steps: forwardSequence / backwardSequence (docs/ARCHITECTURE.md §2: one product over all
 // T·m columns, only the recurrence sequential), checked against
 //   1. central finite differences in float64 for every parameter, c0 and input element;
 //   2. the single-step API chained over T steps (forward, then backward in reverse);

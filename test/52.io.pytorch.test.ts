@@ -1,4 +1,4 @@
-// Checkpoints against PyTorch itself (DESIGN §8): a model trained here, saved, loads into
+// Checkpoints against PyTorch itself (docs/ARCHITECTURE.md §4): a model trained here, saved, loads into
 // nn.RNN + nn.Linear and gives our logits; a state_dict PyTorch wrote (non-zero bias_hh, no
 // metadata) loads here and gives PyTorch's; and README.md's PyTorch snippet runs as written,
 // with a stand-in for the `safetensors` package built on test/fixtures/torch_interop.py.

@@ -72,7 +72,7 @@ class Progress {
 
 /**
  * The model of the shape. checkCell has admitted only the cells this version has ('rnn', the
- * model's only cell); when RNNModel takes a `cell` option (DESIGN §9) it goes in here.
+ * model's only cell); when RNNModel takes a `cell` option (docs/ARCHITECTURE.md §4) it goes in here.
  */
 function buildModel(flags: BenchFlags, backend: Backend): RNNModel {
   return new RNNModel({ vocabSize: flags.vocab, hiddenSize: flags.hidden, numLayers: flags.layers, dtype: flags.dtype, backend, seed: 1 });

@@ -1,5 +1,5 @@
 // Checkpoints: a model (and optionally everything needed to resume its training) as one
-// safetensors file that PyTorch reads directly (DESIGN §8).
+// safetensors file that PyTorch reads directly (docs/ARCHITECTURE.md §4).
 //
 // Tensors, named and shaped as nn.RNN / nn.Linear state_dicts so `load_state_dict` takes them:
 //   rnn.weight_ih_l{k}  [H, n_x]   Wx of layer k (n_x = vocabulary size for k = 0, else H)

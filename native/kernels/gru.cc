@@ -1,4 +1,4 @@
-// Whole-sequence GRU forward and backward, PyTorch's nn.GRU (DESIGN.md §10; "reset after":
+// Whole-sequence GRU forward and backward, PyTorch's nn.GRU (docs/ARCHITECTURE.md §2; "reset after":
 // r multiplies Wc_n·h + bc_n), gates r, z, n as the three row blocks of one matrix:
 //   A = Wx·X + bx                      one product over all T·m columns, before the recurrence
 //   for t = 1..T:  B_t = Wc·h_{t−1} + bc                     (one product per step, all gates)

@@ -132,7 +132,7 @@ void rnn_backward(Activation act, index_t n_x, index_t n_c, index_t steps, index
                   const T* X, const std::int32_t* ids, const T* H, const T* Wx, const T* Wc,
                   const T* dC, T* dU, T* dWx, T* dWc, T* db, T* dX, T* dc0);
 
-// ---- lstm.cc, gru.cc: gated cells (PyTorch's nn.LSTM / nn.GRU, DESIGN.md §10) ----------
+// ---- lstm.cc, gru.cc: gated cells (PyTorch's nn.LSTM / nn.GRU, docs/ARCHITECTURE.md §2) ----------
 // Gates are row blocks of one matrix in PyTorch's order; Wx is (G·n_c, n_x), Wc (G·n_c, n_c),
 // bx and bc (G·n_c). Inputs: exactly one of X (n_x, T·m) dense or ids (T·m) token ids in
 // [0, n_x) (then Wx·x_t is a column gather). H is (n_c, (T+1)·m) = [h0 | h_1 .. h_T] with h0

@@ -1,4 +1,4 @@
-// Whole-sequence LSTM forward and backward, PyTorch's nn.LSTM (DESIGN.md §10), gates i, f, g, o
+// Whole-sequence LSTM forward and backward, PyTorch's nn.LSTM (docs/ARCHITECTURE.md §2), gates i, f, g, o
 // as the four row blocks of one matrix:
 //   A = Wx·X + bx                      one product over all T·m columns, before the recurrence
 //   for t = 1..T:  U_t = A_t + Wc·h_{t−1} + bc              (one product per step, all gates)

@@ -1,6 +1,6 @@
 // Whole-sequence RNN forward and backward: c_t = f(Wc c_{t-1} + Wx x_t + b).
 //
-// Layout (DESIGN.md §1): H = [c0 | C_1 ... C_T] is (n_c, (T+1)·m) row-major, so C_prev =
+// Layout (docs/ARCHITECTURE.md §2): H = [c0 | C_1 ... C_T] is (n_c, (T+1)·m) row-major, so C_prev =
 // H[:, 0:T·m] and C = H[:, m:(T+1)·m] are overlapping column ranges with ld (T+1)·m, and
 // every product over time is one gemm (the seed's eq. 8 applied to the whole sequence).
 // Only the Wc·c_{t-1} products are sequential. Neither function allocates.
