@@ -231,7 +231,9 @@ describe('42 determinism and truncated BPTT', () => {
     expect(JSON.stringify(snap, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v))).to.equal(frozen);
     for (const [k, arr] of Object.entries(snap.optimizerState)) expect(arr, k).to.not.equal(trainer.optimizer.state[k]);
     expect(Object.keys(snap.hiddenStates)).to.deep.equal(['state.12x4.l0']);
-    expect(snap.hiddenStates['state.12x4.l0']).to.not.equal(model.workspace(12, 4).state[0]);
+    expect(snap.hiddenStates['state.12x4.l0']).to.not.equal(model.workspace(12, 4).state[0].h);
+    // (the live array it is compared with is the carried state itself, not some other object)
+    expect(model.workspace(12, 4).state[0].h).to.be.instanceOf(Float32Array).with.length(snap.hiddenStates['state.12x4.l0'].length);
   });
 
   it('restore refuses a snapshot that does not fit the model, naming the piece', async () => {
