@@ -65,13 +65,16 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known name a misspelling most likely meant, or null when none is close: the same letters
- * up to case, '_' and '-' ('batch_size' → 'batchSize'), else the nearest by edit distance when
- * that is at most a third of the name (at least 1).
+ * up to case, '_' and '-' ('batch_size' → 'batchSize'), else the one known name it begins
+ * ('vocab' → 'vocabulary'), else the nearest by edit distance when that is at most a third of
+ * the name (at least 1).
  */
 export function nearest(word: string, known: readonly string[]): string | null {
   const fold = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
   const folded = known.find((k) => fold(k) === fold(word));
   if (folded !== undefined) return folded;
+  const extended = fold(word).length >= 3 ? known.filter((k) => fold(k).startsWith(fold(word))) : [];
+  if (extended.length === 1) return extended[0];
   let best: string | null = null, bestDistance = Infinity;
   for (const k of known) {
     const dist = editDistance(fold(word), fold(k));
