@@ -103,6 +103,7 @@ describe('50 cli: native-rnn train | sample | eval', function () {
       [['train', '--val-fraction', '1.5'], /expected a number in \[0, 1\)/],
       [['train', '--steps', '5', '--epochs', '2'], /cannot be used with option '--epochs/],
       [['train', '--optimizer', 'lbfgs'], /Allowed choices are adam, sgd, adagrad, rmsprop/],
+      [['train', '--cell', 'nope'], /option '--cell <kind>' argument 'nope' is invalid\. Allowed choices are rnn/],
       [['train', '--bogus'], /unknown option '--bogus'/],
       [['sample'], /required option '--checkpoint <path>' not specified/],
       [['eval', '--checkpoint', path.join(dir, 'none.safetensors')], /none\.safetensors: no such file/],

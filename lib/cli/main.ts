@@ -6,21 +6,24 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendUnavailableError } from '../backend/errors';
 import { TextDataError } from '../data/errors';
 import { CheckpointError } from '../io/errors';
+import { cellNames } from '../nn/cells/registry';
+import { isNonNegativeInt, isPositiveInt } from '../nn/predicates';
 import type { OptimizerName } from '../train/optimizer';
 import { CliError } from './errors';
 import { evaluate } from './evaluate';
 import { sample } from './sample';
 import { DEFAULT_STEPS, train, type BackendChoice, type TrainFlags } from './train';
 
+// Flags are strings: each parser reads the digits, then asks the library's predicate.
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
+  if (!/^\s*\d+\s*$/.test(value) || !isPositiveInt(n, Number.MAX_SAFE_INTEGER)) throw new InvalidArgumentError('expected a positive integer.');
   return n;
 }
 
 function nonNegativeInt(value: string): number {
   const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer >= 0.');
+  if (!/^\s*\d+\s*$/.test(value) || !isNonNegativeInt(n)) throw new InvalidArgumentError('expected an integer >= 0.');
   return n;
 }
 
@@ -72,6 +75,7 @@ export function buildProgram(): Command {
   const trainCmd = program.command('train')
     .description('train a character model on the built-in names or on a text file, saving checkpoints')
     .option('--data <file>', 'UTF-8 text file, one example a line (default: the built-in names)')
+    .addOption(new Option('--cell <kind>', 'the recurrent cell of every layer').choices(cellNames()).default('rnn'))
     .option('--hidden <n>', 'hidden units per layer', positiveInt, 128)
     .option('--layers <n>', 'stacked RNN layers', positiveInt, 1)
     .option('--seq-length <n>', 'BPTT steps per chunk', positiveInt, 32)

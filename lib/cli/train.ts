@@ -28,6 +28,7 @@ export type BackendChoice = 'native' | 'ts' | 'auto';
 
 export interface TrainFlags {
   data?: string;
+  cell: string;
   hidden: number;
   layers: number;
   seqLength: number;
@@ -56,6 +57,8 @@ export interface RunSettings {
   sha256: string;
   valFraction: number;
   splitSeed: number;
+  /** The cell kind (absent in runs from before cells were plug-ins: 'rnn'). */
+  cell?: string;
   hidden: number;
   layers: number;
   batch: number;
@@ -121,6 +124,7 @@ function defaultSavePath(data: DataSource): string {
 /** On --resume, a flag given explicitly must agree with the checkpoint's run. */
 function checkAgrees(given: (flag: keyof TrainFlags) => boolean, flags: TrainFlags, run: RunSettings): void {
   const pairs: Array<[keyof TrainFlags, string, unknown, unknown]> = [
+    ['cell', '--cell', flags.cell, run.cell ?? 'rnn'],
     ['hidden', '--hidden', flags.hidden, run.hidden],
     ['layers', '--layers', flags.layers, run.layers],
     ['seqLength', '--seq-length', flags.seqLength, run.seqLength],
@@ -171,7 +175,7 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
   } else {
     run = {
       data: sourceFromFlag(flags.data), sha256: '', valFraction: flags.valFraction, splitSeed: SPLIT_SEED,
-      hidden: flags.hidden, layers: flags.layers, batch: flags.batch, seqLength: flags.seqLength,
+      cell: flags.cell, hidden: flags.hidden, layers: flags.layers, batch: flags.batch, seqLength: flags.seqLength,
       optimizer: flags.optimizer, lr: flags.lr ?? DEFAULT_LR[flags.optimizer] ?? NaN, clip: flags.clip, seed: flags.seed,
       steps: flags.steps ?? (flags.epochs === undefined ? DEFAULT_STEPS : null), epochs: flags.epochs ?? null,
       evalEvery: flags.evalEvery, saveEvery: flags.saveEvery, sampleEvery: flags.sampleEvery,
@@ -195,7 +199,7 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
   const totalSteps = run.epochs !== null ? run.epochs * chunks : (run.steps as number);
 
   const model = resumed?.model ?? new RNNModel({
-    vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers, dtype: 'float32', backend, seed: run.seed,
+    cell: run.cell ?? 'rnn', vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers, dtype: 'float32', backend, seed: run.seed,
   });
   const trainer = new Trainer(model, {
     optimizer: run.optimizer, ...(Number.isNaN(run.lr) ? {} : { lr: run.lr }), clipNorm: run.clip,
