@@ -177,7 +177,9 @@ describe('44 a cell kind declared in the test file', () => {
     expect(() => registerCell({ ...incomplete, name: 'x' } as CellKind)).to.throw(TypeError, /registerCell: cell\.recordBackward must be a function/);
     expect(() => registerCell({ ...linearCell, name: 'y', states: [] })).to.throw(TypeError, /cell\.states must be a non-empty array/);
     expect(() => registerCell({ ...linearCell, name: 'z', gates: 0 })).to.throw(TypeError, /cell\.gates must be a positive integer/);
-    expect(() => new RNNModel({ cell: 'lstm', vocabSize: V, hiddenSize: 3 })).to.throw(TypeError, /new RNNModel: cell must be 'rnn'.* or a CellKind object, got 'lstm'/);
+    expect(() => new RNNModel({ cell: 'transformer', vocabSize: V, hiddenSize: 3 })).to.throw(TypeError, /new RNNModel: cell must be 'rnn'.* or a CellKind object, got 'transformer' \(registerCell makes another kind known\)/);
+    expect(() => new RNNModel({ cell: { ...linearCell, name: 'rnn' }, vocabSize: V, hiddenSize: 3 }))
+      .to.throw(TypeError, /new RNNModel: cell\.name 'rnn' is the name of a registered kind, not of this object/);
     expect(() => new RNNModel({ cell: 'rnm', vocabSize: V, hiddenSize: 3 })).to.throw(TypeError, /got 'rnm' \(did you mean 'rnn'\?\)/);
     expect(() => new RNNModel({ cell: 42 as never, vocabSize: V, hiddenSize: 3 })).to.throw(TypeError, /new RNNModel: cell must be a cell kind name or a CellKind object, got 42/);
   });

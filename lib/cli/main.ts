@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendUnavailableError } from '../backend/errors';
 import { TextDataError } from '../data/errors';
 import { CheckpointError } from '../io/errors';
-import { cellNames } from '../nn/cells/registry';
+import { cellNames, DEFAULT_CELL } from '../nn/cells/registry';
 import { isNonNegativeInt, isPositiveInt } from '../nn/predicates';
 import type { OptimizerName } from '../train/optimizer';
 import { CliError } from './errors';
@@ -75,7 +75,7 @@ export function buildProgram(): Command {
   const trainCmd = program.command('train')
     .description('train a character model on the built-in names or on a text file, saving checkpoints')
     .option('--data <file>', 'UTF-8 text file, one example a line (default: the built-in names)')
-    .addOption(new Option('--cell <kind>', 'the recurrent cell of every layer').choices(cellNames()).default('rnn'))
+    .addOption(new Option('--cell <kind>', 'the recurrent cell of every layer').choices(cellNames()).default(DEFAULT_CELL))
     .option('--hidden <n>', 'hidden units per layer', positiveInt, 128)
     .option('--layers <n>', 'stacked RNN layers', positiveInt, 1)
     .option('--seq-length <n>', 'BPTT steps per chunk', positiveInt, 32)

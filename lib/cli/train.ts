@@ -13,6 +13,7 @@ import type { Backend } from '../backend/types';
 import type { Vocabulary } from '../data/vocabulary';
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint';
 import { CheckpointError } from '../io/errors';
+import { DEFAULT_CELL } from '../nn/cells/registry';
 import { RNNModel } from '../nn/model';
 import { Random } from '../random';
 import type { OptimizerName } from '../train/optimizer';
@@ -124,7 +125,7 @@ function defaultSavePath(data: DataSource): string {
 /** On --resume, a flag given explicitly must agree with the checkpoint's run. */
 function checkAgrees(given: (flag: keyof TrainFlags) => boolean, flags: TrainFlags, run: RunSettings): void {
   const pairs: Array<[keyof TrainFlags, string, unknown, unknown]> = [
-    ['cell', '--cell', flags.cell, run.cell ?? 'rnn'],
+    ['cell', '--cell', flags.cell, run.cell ?? DEFAULT_CELL],
     ['hidden', '--hidden', flags.hidden, run.hidden],
     ['layers', '--layers', flags.layers, run.layers],
     ['seqLength', '--seq-length', flags.seqLength, run.seqLength],
@@ -199,7 +200,7 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
   const totalSteps = run.epochs !== null ? run.epochs * chunks : (run.steps as number);
 
   const model = resumed?.model ?? new RNNModel({
-    cell: run.cell ?? 'rnn', vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers, dtype: 'float32', backend, seed: run.seed,
+    cell: run.cell ?? DEFAULT_CELL, vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers, dtype: 'float32', backend, seed: run.seed,
   });
   const trainer = new Trainer(model, {
     optimizer: run.optimizer, ...(Number.isNaN(run.lr) ? {} : { lr: run.lr }), clipNorm: run.clip,

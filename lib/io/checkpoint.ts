@@ -28,7 +28,7 @@
 import { promises as fsp } from 'fs';
 import type { Backend, BackendName, DType, FloatArray } from '../backend/types';
 import { Vocabulary } from '../data/vocabulary';
-import { findCell, inferCell, checkCellKind } from '../nn/cells/registry';
+import { checkCellKind, DEFAULT_CELL, findCell, inferableNames, inferCell } from '../nn/cells/registry';
 import type { CellKind } from '../nn/cells/types';
 import { MAX_LAYERS, RNNModel, type RNNModelConfig } from '../nn/model';
 import { checkOptions, isNonNegativeInt, isPositiveInt, isRecord, keysOf } from '../nn/predicates';
@@ -195,7 +195,7 @@ function readConfig(metadata: Record<string, string>, tensors: Map<string, SafeT
     // init matter once weights are loaded.
     const found = inferCell((name) => tensors.get(name)?.shape);
     const head = tensors.get(HEAD_WEIGHT);
-    if (!found || !head) bad('MISSING_TENSOR', `no 'config' metadata, and the W_ih and W_hh of layer 0 of a known cell kind (G·H x n_x and G·H x H: rnn.weight_ih_l0 and rnn.weight_hh_l0) and ${HEAD_WEIGHT} are needed to infer it`);
+    if (!found || !head) bad('MISSING_TENSOR', `no 'config' metadata, and the W_ih (G·H x n_x) and W_hh (G·H x H) of layer 0 of a known cell kind (${inferableNames()}) and ${HEAD_WEIGHT} are needed to infer it`);
     if (head.shape.length !== 2) bad('BAD_VALUE', `${HEAD_WEIGHT} must be 2-D`);
     const hh = tensors.get(found.recurrentWeight)!;
     if (hh.dtype !== 'F32' && hh.dtype !== 'F64') bad('BAD_VALUE', `${found.recurrentWeight} has dtype ${hh.dtype}; only F32 and F64 load`);
@@ -217,7 +217,7 @@ function readConfig(metadata: Record<string, string>, tensors: Map<string, SafeT
   const where = 'config';
   if (raw.cell !== undefined && typeof raw.cell !== 'string') bad('BAD_VALUE', `config.cell must be a cell kind's name, got ${JSON.stringify(raw.cell)}`);
   // Files from before cells were plug-ins have no cell: they are all vanilla.
-  const cell = cellNamed(raw.cell ?? 'rnn', options);
+  const cell = cellNamed(raw.cell ?? DEFAULT_CELL, options);
   const vocabSize = raw.vocabSize === null ? null : positiveIntField(where, raw, 'vocabSize');
   const config: RNNModelConfig = {
     cell: cell.name,

@@ -8,7 +8,7 @@ import { invalidRange, invalidType } from '../backend/errors';
 import type { Activation, Backend, BackendName, DType, FloatArray } from '../backend/types';
 import type { Random } from '../random';
 import { layerName } from './cells/torch';
-import { resolveCell } from './cells/registry';
+import { DEFAULT_CELL, resolveCell } from './cells/registry';
 import type { CellKind, LayerParams, LayerSizes } from './cells/types';
 import { checkInitKind, uniformInit, type InitKind } from './init';
 import { checkActivation, checkDType, checkOptions, keysOf, positiveInt } from './predicates';
@@ -113,7 +113,7 @@ export function resolveConfig(fn: string, raw: RNNModelOptions): { config: RNNMo
   if (loss !== 'cross-entropy' && loss !== 'mse') throw invalidType(fn, 'loss', "'cross-entropy' or 'mse'", loss);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw invalidType(fn, 'seed', 'an integer', seed);
-  const cell = resolveCell(fn, options.cell ?? 'rnn');
+  const cell = resolveCell(fn, options.cell ?? DEFAULT_CELL);
   const config: RNNModelConfig = {
     cell: cell.name,
     vocabSize: tokens ? inputSize : null,

@@ -8,6 +8,9 @@ import type { CellKind } from './types';
 
 const registry = new Map<string, CellKind>();
 
+/** The kind a model has when none is named, and that configs from before cells were plug-ins mean. */
+export const DEFAULT_CELL = rnnCell.name;
+
 const FUNCTIONS = ['buffers', 'output', 'init', 'recordForward', 'recordBackward', 'recordCarry'] as const;
 
 /** Checks that `kind` has the shape of a CellKind (the parts the model calls), naming the first wrong part. */
@@ -77,7 +80,13 @@ export function resolveCell(fn: string, spec: unknown): CellKind {
     throw new TypeError(`${fn}: cell must be ${listOf(cellNames())} or a CellKind object, got '${spec}'` +
       (guess !== null ? ` (did you mean '${guess}'?)` : '') + ' (registerCell makes another kind known)');
   }
-  return checkCellKind(fn, spec);
+  const kind = checkCellKind(fn, spec);
+  // A checkpoint stores only the name: under a registered name it would load as the other kind.
+  const registered = registry.get(kind.name);
+  if (registered !== undefined && registered !== kind) {
+    throw new TypeError(`${fn}: cell.name '${kind.name}' is the name of a registered kind, not of this object; give it a name of its own`);
+  }
+  return kind;
 }
 
 /**
@@ -95,6 +104,11 @@ export function inferCell(shapeOf: (name: string) => readonly number[] | undefin
     return { kind, inputSize: ih[1], hiddenSize: hh[1], numLayers, recurrentWeight: layerName(kind.torch.recurrentWeight, 0) };
   }
   return null;
+}
+
+/** For messages: the W_ih and W_hh names of layer 0 that inferCell looks for, per registered kind. */
+export function inferableNames(): string {
+  return [...registry.values()].map((k) => `${k.name}: ${layerName(k.torch.inputWeight, 0)} and ${layerName(k.torch.recurrentWeight, 0)}`).join('; ');
 }
 
 registerCell(rnnCell);
