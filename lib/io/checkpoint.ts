@@ -110,7 +110,14 @@ export function encodeCheckpoint(contents: CheckpointContents): Buffer {
   for (let l = 0; l < config.numLayers; l++) {
     const sizes = layout.layers[l].sizes;
     const data = cell.torch.save(sizes, model.layerParams(l));
-    for (const { name, shape } of cell.torch.tensors(sizes)) put(name, shape, data[name]);
+    for (const { name, shape } of cell.torch.tensors(sizes)) {
+      const t = data[name];
+      // A plug-in cell's two halves of the mapping must agree; say so here rather than write a bad file.
+      if (!(t instanceof Float32Array || t instanceof Float64Array) || t.length !== shape.reduce((a, b) => a * b, 1)) {
+        throw new TypeError(`${fn}: cell '${cell.name}': torch.save gave no ${shape.join('x')} array for '${name}' (torch.tensors lists it)`);
+      }
+      put(name, shape, t);
+    }
   }
   const { weight: hw, bias: hb } = layout.head;
   put(hw.name, [hw.rows, hw.cols], model.view(hw.name).slice());

@@ -4,7 +4,7 @@ import { invalidRange } from '../backend/errors';
 import type { Op } from '../backend/types';
 import { Random } from '../random';
 import type { InferenceModel } from './inference';
-import { checkOptions, keysOf } from './predicates';
+import { checkOptions, isNonNegativeInt, keysOf } from './predicates';
 import { recordCarry, recordForward } from './recording';
 
 export interface SampleOptions {
@@ -28,7 +28,7 @@ export function sample(model: InferenceModel, raw: SampleOptions): Int32Array {
   const options = checkOptions(fn, raw, SAMPLE_OPTION_KEYS, { optional: false });
   if (model.config.vocabSize === null) throw new TypeError(`${fn}: sampling needs a token model (vocabSize)`);
   const length = options.length;
-  if (!Number.isInteger(length) || length < 0) throw invalidRange(fn, 'length', 'a non-negative integer', length);
+  if (!isNonNegativeInt(length)) throw invalidRange(fn, 'length', 'a non-negative integer', length);
   const temperature = options.temperature ?? 1;
   if (typeof temperature !== 'number' || !(temperature > 0) || !Number.isFinite(temperature)) {
     throw invalidRange(fn, 'temperature', 'a positive number', temperature);
@@ -37,7 +37,7 @@ export function sample(model: InferenceModel, raw: SampleOptions): Int32Array {
   const V = model.config.outputSize, vocab = model.config.inputSize;
   const prime = Array.from(options.prime ?? []);
   for (const id of prime) {
-    if (!Number.isInteger(id) || id < 0 || id >= vocab) throw invalidRange(fn, 'prime', `token ids in [0, ${vocab})`, id);
+    if (!isNonNegativeInt(id) || id >= vocab) throw invalidRange(fn, 'prime', `token ids in [0, ${vocab})`, id);
   }
   const { ws, release } = model.inferenceWorkspace(1, 1);
   try {

@@ -1,7 +1,7 @@
 // Learning-rate schedules: a factor of the base rate as a function of the step (counted
 // from 0), with an optional linear warm-up in front of any of them.
 import { invalidRange, invalidType } from '../backend/errors';
-import { checkKnownKeys } from '../nn/predicates';
+import { checkKnownKeys, isNonNegativeInt } from '../nn/predicates';
 
 export type ScheduleSpec =
   | { kind: 'constant'; warmup?: number }
@@ -18,7 +18,7 @@ const SPEC_KEYS: Record<string, readonly string[]> = {
 };
 
 function nonNegInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidRange('schedule', name, 'a non-negative integer', v);
+  if (!isNonNegativeInt(v)) throw invalidRange('schedule', name, 'a non-negative integer', v);
   return v;
 }
 
