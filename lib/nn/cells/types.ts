@@ -85,7 +85,10 @@ export interface LayerContext {
   readonly offsets: Readonly<Record<string, number>>;
   /** The layer's input: n_x × T·m contiguous (leading dimension T·m), or T·m token ids. */
   readonly X: FloatArray | Int32Array;
-  /** Where ∂J/∂X accumulates (+=), n_x × T·m; null for token ids and for the first layer. */
+  /**
+   * Where ∂J/∂X accumulates (+=), n_x × T·m: the gradOutput buffer of the layer below, zeroed by
+   * the model. Null for the first layer, whose input (ids or data) needs no gradient.
+   */
   readonly dX: FloatArray | null;
   /** The buffers the cell declared for (T, m), by name. */
   readonly buffers: Readonly<Record<string, FloatArray>>;
