@@ -9,8 +9,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  backends, CheckpointError, decodeCheckpoint, decodeSafetensors, encodeCheckpoint, loadCheckpoint, registerCell, RNNModel,
-  saveCheckpoint, Trainer, type BackendName, type CellKind,
+  backends, CheckpointError, decodeCheckpoint, decodeSafetensors, directTorchMapping, encodeCheckpoint, encodeSafetensors,
+  loadCheckpoint, registerCell, RNNModel, saveCheckpoint, Trainer, type BackendName, type CellKind,
 } from '../lib';
 
 const BACKENDS: BackendName[] = backends.available();
@@ -167,6 +167,54 @@ describe('44 a cell kind declared in the test file', () => {
     const loaded = decodeCheckpoint(encodeCheckpoint({ model }), { backend: 'ts', cells: [unregistered] });
     expect(loaded.model.cell).to.equal(unregistered);
     expect(Array.from(loaded.model.params)).to.deep.equal(Array.from(model.params));
+  });
+
+  it('a state_dict without metadata is read as the registered kind whose G = rows(W_hh) / cols(W_hh)', () => {
+    // A gated kind with G = 2 and PyTorch's four tensors as they are (as an LSTM's or GRU's will
+    // be). Only loading is exercised, so its ops are the linear cell's (never run here).
+    const G = 2;
+    const params: CellKind['params'] = [
+      { key: 'Wx', name: 'rnn.weight_ih_l{k}', rows: (s) => G * s.hiddenSize, cols: (s) => s.inputSize },
+      { key: 'Wc', name: 'rnn.weight_hh_l{k}', rows: (s) => G * s.hiddenSize, cols: (s) => s.hiddenSize },
+      { key: 'bx', name: 'rnn.bias_ih_l{k}', rows: (s) => G * s.hiddenSize, cols: () => 1 },
+      { key: 'bc', name: 'rnn.bias_hh_l{k}', rows: (s) => G * s.hiddenSize, cols: () => 1 },
+    ];
+    const gated: CellKind = {
+      ...linearCell, name: 'test-gated', gates: G, params,
+      init() { /* loaded, never initialized here */ },
+      torch: directTorchMapping(params, {
+        names: { Wx: 'rnn.weight_ih_l{k}', Wc: 'rnn.weight_hh_l{k}', bx: 'rnn.bias_ih_l{k}', bc: 'rnn.bias_hh_l{k}' },
+        vectors: ['bx', 'bc'], inputWeight: 'Wx', recurrentWeight: 'Wc',
+      }),
+    };
+    registerCell(gated);
+    const H = 3, L = 2;
+    let next = 0;
+    const t = (shape: number[]) => ({ dtype: 'F64' as const, shape, data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (next++ % 17) / 16 - 0.5) });
+    const tensors: Record<string, ReturnType<typeof t>> = {};
+    for (let k = 0; k < L; k++) {
+      tensors[`rnn.weight_ih_l${k}`] = t([G * H, k === 0 ? V : H]);
+      tensors[`rnn.weight_hh_l${k}`] = t([G * H, H]);
+      tensors[`rnn.bias_ih_l${k}`] = t([G * H]);
+      tensors[`rnn.bias_hh_l${k}`] = t([G * H]);
+    }
+    tensors['head.weight'] = t([V, H]);
+    tensors['head.bias'] = t([V]);
+    const loaded = decodeCheckpoint(encodeSafetensors(tensors), { backend: 'ts' });
+    expect(loaded.config).to.include({ cell: 'test-gated', hiddenSize: H, inputSize: V, numLayers: L, outputSize: V, dtype: 'float64' });
+    // the parameters are the tensors one for one, in the kind's layout order
+    const want = Object.keys(tensors).sort((a, b) => loaded.model.entry(a).offset - loaded.model.entry(b).offset);
+    expect(Array.from(loaded.model.params)).to.deep.equal(want.flatMap((n) => Array.from(tensors[n].data)));
+    // and written back they are the same tensors
+    const again = decodeSafetensors(encodeCheckpoint({ model: loaded.model })).tensors;
+    for (const [n, x] of Object.entries(tensors)) expect(Array.from(again.get(n)!.data as Float64Array), n).to.deep.equal(Array.from(x.data));
+    // G = 5 matches no registered kind: the error lists what would have been recognised
+    const five = { ...tensors, 'rnn.weight_hh_l0': t([5 * H, H]) };
+    let caught: unknown;
+    try { decodeCheckpoint(encodeSafetensors(five), { backend: 'ts' }); } catch (err) { caught = err; }
+    expect(caught).to.be.instanceOf(CheckpointError);
+    expect((caught as CheckpointError).code).to.equal('MISSING_TENSOR');
+    expect((caught as Error).message).to.match(/no 'config' metadata, and the W_ih \(G·H x n_x\) and W_hh \(G·H x H\) of layer 0 of a known cell kind \(rnn: rnn\.weight_ih_l0 and rnn\.weight_hh_l0; .*test-gated: rnn\.weight_ih_l0 and rnn\.weight_hh_l0/);
   });
 
   it('registerCell and the cell option refuse what they cannot use, naming it', () => {
