@@ -13,12 +13,25 @@ export { Random } from './random';
 export { encodeSafetensors, decodeSafetensors } from './io/safetensors';
 export { CheckpointError } from './io/errors';
 export { Vocabulary } from './data/vocabulary';
-export { RNNModel, type RNNModelOptions, type RNNModelConfig, type ParamEntry, type LossKind, type ModelInput, type ModelTarget } from './nn/model';
+export {
+  RNNModel, type RNNModelOptions, type RNNModelConfig, type ParamEntry, type LossKind, type ModelInput, type ModelTarget,
+  type ForwardResult, type ModelState, type LayerState, type SampleOptions, type Workspace, type LayerWorkspace,
+} from './nn/model';
+export { registerCell, cellNames, findCell } from './nn/cells/registry';
+export { directTorchMapping, layerName } from './nn/cells/torch';
+export { rnnCell } from './nn/cells/rnn';
+export { lstmCell, gruCell } from './nn/cells/gated';
+export {
+  LSTMCell, GRUCell, type GatedCellOptions, type GatedCellParams, type GatedCellGrads, type GatedCache, type CellState,
+} from './nn/gated-cell';
+export type {
+  CellKind, CellParam, CellTorchMapping, LayerContext, LayerParams, LayerSizes, BufferView, TorchTensorSpec,
+} from './nn/cells/types';
 export { Optimizer, createOptimizer, type OptimizerName, type OptimizerOptions } from './train/optimizer';
 export { createSchedule, type Schedule, type ScheduleSpec } from './train/schedule';
 export {
   Trainer, TokenStreams, TrainingDivergedError, type TrainerOptions, type FitOptions, type FitResult, type StepInfo,
-  type EvalResult, type Batch, type TrainingData, type TrainerSnapshot,
+  type EvalResult, type EvaluateOptions, type Batch, type TrainingData, type TrainerSnapshot,
 } from './train/trainer';
 export {
   saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT,

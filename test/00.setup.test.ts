@@ -40,7 +40,11 @@ describe('00 setup', () => {
 
   it('rejects an unknown backend name', () => {
     expect(() => backends.get('gpu' as never)).to.throw(TypeError, /backend must be 'native', 'ts' or 'auto'/);
-    expect(BackendUnavailableError).to.be.a('function');
+    // the error class the loader throws is a real Error subclass with its own name
+    const e = new BackendUnavailableError('why');
+    expect(e).to.be.instanceOf(Error).and.instanceOf(BackendUnavailableError);
+    expect(e.name).to.equal('BackendUnavailableError');
+    expect(e.message).to.equal('why');
   });
 
   describe('native addon', function () {

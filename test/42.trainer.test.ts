@@ -231,7 +231,9 @@ describe('42 determinism and truncated BPTT', () => {
     expect(JSON.stringify(snap, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v))).to.equal(frozen);
     for (const [k, arr] of Object.entries(snap.optimizerState)) expect(arr, k).to.not.equal(trainer.optimizer.state[k]);
     expect(Object.keys(snap.hiddenStates)).to.deep.equal(['state.12x4.l0']);
-    expect(snap.hiddenStates['state.12x4.l0']).to.not.equal(model.workspace(12, 4).state[0]);
+    expect(snap.hiddenStates['state.12x4.l0']).to.not.equal(model.workspace(12, 4).state[0].h);
+    // (the live array it is compared with is the carried state itself, not some other object)
+    expect(model.workspace(12, 4).state[0].h).to.be.instanceOf(Float32Array).with.length(snap.hiddenStates['state.12x4.l0'].length);
   });
 
   it('restore refuses a snapshot that does not fit the model, naming the piece', async () => {
@@ -262,6 +264,7 @@ describe('42 fit: Promise, progress, validation, abort, one fit per model', () =
       const model = make();
       const trainer = new Trainer(model, { optimizer: 'adam', lr: 1e-2, schedule: { kind: 'constant', warmup: 5 } });
       const steps: StepInfo[] = [], epochs: Array<{ epoch: number; step: number; loss: number }> = [], evals: Array<{ step: number; loss: number; bpc: number }> = [];
+      const started = Date.now();
       const p = trainer.fit(tokens, {
         ...fo, steps: 30, validation: val, evalEvery: 10,
         onStep: (s) => { steps.push(s); },
@@ -271,6 +274,7 @@ describe('42 fit: Promise, progress, validation, abort, one fit per model', () =
       expect(p).to.be.instanceOf(Promise);
       expect(steps, 'nothing ran synchronously').to.have.length(0);
       const r = await p;
+      const wall = Date.now() - started;
       expect(r).to.include({ steps: 30, epoch: 1, aborted: false });
       expect(steps.map((s) => s.step)).to.deep.equal(Array.from({ length: 30 }, (_, i) => i + 1));
       for (const s of steps) {
@@ -280,6 +284,11 @@ describe('42 fit: Promise, progress, validation, abort, one fit per model', () =
         expect(s.tokens).to.equal(8 * 16);
         expect(s.elapsedMs).to.be.at.least(0);
       }
+      // elapsedMs is the time since fit started: it never decreases, and never exceeds the wall
+      // time around the whole call (nor does the result's)
+      steps.forEach((s, i) => { if (i > 0) expect(s.elapsedMs, `elapsedMs at step ${s.step}`).to.be.at.least(steps[i - 1].elapsedMs); });
+      expect(steps[29].elapsedMs).to.be.at.most(r.elapsedMs);
+      expect(r.elapsedMs).to.be.at.most(wall);
       [0.002, 0.004, 0.006, 0.008, 0.01, 0.01, 0.01].forEach((lr, i) => expect(steps[i].lr, `lr at step ${i + 1}`).to.be.closeTo(lr, 1e-15));
       expect(steps[22].epoch).to.equal(0);
       expect(steps[23].epoch).to.equal(1);

@@ -55,8 +55,9 @@ describe('50 cli: native-rnn train | sample | eval', function () {
     for (const k of ['start', 'step', 'eval', 'sample', 'checkpoint', 'done']) expect(kinds.has(k), `event ${k}`).to.equal(true);
     const done = events[events.length - 1];
     expect(done).to.include({ event: 'done', aborted: false, step: 12, checkpoint: trained });
-    expect(done.validationLoss).to.be.a('number');
-    expect(done.bigramLoss).to.be.a('number');
+    // finite and positive (a bare a('number') let NaN through)
+    expect(done.validationLoss).to.be.a('number').and.be.finite.and.greaterThan(0);
+    expect(done.bigramLoss).to.be.a('number').and.be.finite.and.greaterThan(0);
     expect((done.samples as string[]).length).to.equal(10);
 
     const loaded = await loadCheckpoint(trained);
@@ -87,9 +88,9 @@ describe('50 cli: native-rnn train | sample | eval', function () {
     const j = await cli(['eval', '--checkpoint', trained, '--json']);
     expect(j.code, j.stderr).to.equal(0);
     const e = JSON.parse(j.stdout) as Record<string, number>;
-    expect(e.loss).to.be.a('number').and.be.greaterThan(0);
+    expect(e.loss).to.be.a('number').and.be.finite.and.greaterThan(0);
     expect(e.bpc).to.be.closeTo(e.loss / Math.LN2, 1e-12);
-    expect(e.bigramLoss).to.be.a('number').and.be.greaterThan(0);
+    expect(e.bigramLoss).to.be.a('number').and.be.finite.and.greaterThan(0);
     const t = await cli(['eval', '--checkpoint', trained, '--data', data]);
     expect(t.code, t.stderr).to.equal(0);
     expect(t.stdout).to.match(/model\s+\d\.\d{4}\s+\d\.\d{3}/);
@@ -102,6 +103,7 @@ describe('50 cli: native-rnn train | sample | eval', function () {
       [['train', '--val-fraction', '1.5'], /expected a number in \[0, 1\)/],
       [['train', '--steps', '5', '--epochs', '2'], /cannot be used with option '--epochs/],
       [['train', '--optimizer', 'lbfgs'], /Allowed choices are adam, sgd, adagrad, rmsprop/],
+      [['train', '--cell', 'nope'], /option '--cell <kind>' argument 'nope' is invalid\. Allowed choices are rnn/],
       [['train', '--bogus'], /unknown option '--bogus'/],
       [['sample'], /required option '--checkpoint <path>' not specified/],
       [['eval', '--checkpoint', path.join(dir, 'none.safetensors')], /none\.safetensors: no such file/],

@@ -70,12 +70,9 @@ class Progress {
   }
 }
 
-/**
- * The model of the shape. checkCell has admitted only the cells this version has ('rnn', the
- * model's only cell); when RNNModel takes a `cell` option (docs/ARCHITECTURE.md §4) it goes in here.
- */
+/** The model of the shape (checkCell has admitted a registered cell kind). */
 function buildModel(flags: BenchFlags, backend: Backend): RNNModel {
-  return new RNNModel({ vocabSize: flags.vocab, hiddenSize: flags.hidden, numLayers: flags.layers, dtype: flags.dtype, backend, seed: 1 });
+  return new RNNModel({ cell: flags.cell, vocabSize: flags.vocab, hiddenSize: flags.hidden, numLayers: flags.layers, dtype: flags.dtype, backend, seed: 1 });
 }
 
 async function timeBackend(name: BackendName, flags: BenchFlags, progress: Progress): Promise<BenchTiming> {

@@ -1,17 +1,16 @@
-// The recurrent cells the command line offers, in one place: `--cell` of every command checks
-// against this list, so adding a cell to the library means adding its name here.
+// The recurrent cells the command line offers: the registered cell kinds (lib/nn/cells/registry.ts),
+// so a kind added to the library is a --cell choice of every command at once.
+import { cellNames } from '../nn/cells/registry';
 import { CliError } from './errors';
 
-/** Cells this version builds (the model's cell option takes these names). */
-export const AVAILABLE_CELLS = ['rnn'] as const;
-export type CellName = (typeof AVAILABLE_CELLS)[number];
+export type CellName = string;
 
-/** Cells people ask for that a later version brings; they get "not available" rather than "unknown". */
-const PLANNED_CELLS = ['lstm', 'gru'];
+/** Cells this version builds (the model's cell option takes these names). */
+export function availableCells(): string[] {
+  return cellNames();
+}
 
 export function checkCell(value: string): CellName {
-  if ((AVAILABLE_CELLS as readonly string[]).includes(value)) return value as CellName;
-  const have = AVAILABLE_CELLS.join(', ');
-  if (PLANNED_CELLS.includes(value)) throw new CliError(`--cell ${value} is not available in this version (available: ${have})`);
-  throw new CliError(`--cell ${JSON.stringify(value)} is not a cell this version knows (available: ${have})`);
+  if (cellNames().includes(value)) return value;
+  throw new CliError(`--cell ${JSON.stringify(value)} is not a cell this version knows (available: ${cellNames().join(', ')})`);
 }

@@ -6,23 +6,26 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BackendUnavailableError } from '../backend/errors';
 import { TextDataError } from '../data/errors';
 import { CheckpointError } from '../io/errors';
+import { cellNames, DEFAULT_CELL } from '../nn/cells/registry';
+import { isNonNegativeInt, isPositiveInt } from '../nn/predicates';
 import type { OptimizerName } from '../train/optimizer';
 import { bench, type BenchFlags } from './bench';
-import { AVAILABLE_CELLS } from './cells';
+import { availableCells } from './cells';
 import { CliError } from './errors';
 import { evaluate } from './evaluate';
 import { sample } from './sample';
 import { DEFAULT_STEPS, train, type BackendChoice, type ScheduleName, type TrainFlags } from './train';
 
+// Flags are strings: each parser reads the digits, then asks the library's predicate.
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
+  if (!/^\s*\d+\s*$/.test(value) || !isPositiveInt(n, Number.MAX_SAFE_INTEGER)) throw new InvalidArgumentError('expected a positive integer.');
   return n;
 }
 
 function nonNegativeInt(value: string): number {
   const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer >= 0.');
+  if (!/^\s*\d+\s*$/.test(value) || !isNonNegativeInt(n)) throw new InvalidArgumentError('expected an integer >= 0.');
   return n;
 }
 
@@ -83,6 +86,7 @@ export function buildProgram(): Command {
   const trainCmd = program.command('train')
     .description('train a character model on the built-in names or on a text file, saving checkpoints')
     .option('--data <file>', 'UTF-8 text file, one example a line (default: the built-in names)')
+    .addOption(new Option('--cell <kind>', 'the recurrent cell of every layer').choices(cellNames()).default(DEFAULT_CELL))
     .option('--hidden <n>', 'hidden units per layer', positiveInt, 128)
     .option('--layers <n>', 'stacked RNN layers', positiveInt, 1)
     .option('--seq-length <n>', 'BPTT steps per chunk', positiveInt, 32)
@@ -143,7 +147,7 @@ export function buildProgram(): Command {
 
   program.command('bench')
     .description('time a training step of your shape on the native and the pure-TypeScript backend')
-    .option('--cell <kind>', `recurrent cell (this version: ${AVAILABLE_CELLS.join(', ')})`, 'rnn')
+    .option('--cell <kind>', `recurrent cell (this version: ${availableCells().join(', ')})`, 'rnn')
     .option('--hidden <n>', 'hidden units per layer', positiveInt, 128)
     .option('--layers <n>', 'stacked layers', positiveInt, 1)
     .option('--batch <n>', 'parallel streams per step', positiveInt, 32)

@@ -2,6 +2,7 @@
 // name, for line-structured data), continues the prime, and stops at the next newline.
 import type { Vocabulary } from '../data/vocabulary';
 import type { RNNModel } from '../nn/model';
+import { checkOptions, keysOf } from '../nn/predicates';
 import type { Random } from '../random';
 import { CliError } from './errors';
 
@@ -15,7 +16,10 @@ export interface SampleLinesOptions {
   maxLength: number;
 }
 
+const SAMPLE_LINES_KEYS = keysOf<SampleLinesOptions>({ count: true, temperature: true, prime: true, rng: true, maxLength: true });
+
 export function sampleLines(model: RNNModel, vocabulary: Vocabulary, options: SampleLinesOptions): string[] {
+  checkOptions('sampleLines', options, SAMPLE_LINES_KEYS, { optional: false });
   const newline = vocabulary.idOf('\n');
   const prime: number[] = [];
   if (newline >= 0) prime.push(newline);

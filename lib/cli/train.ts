@@ -14,6 +14,7 @@ import type { Backend } from '../backend/types';
 import type { Vocabulary } from '../data/vocabulary';
 import { loadCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../io/checkpoint';
 import { CheckpointError } from '../io/errors';
+import { DEFAULT_CELL } from '../nn/cells/registry';
 import { RNNModel } from '../nn/model';
 import { Random } from '../random';
 import type { OptimizerName } from '../train/optimizer';
@@ -31,6 +32,7 @@ export type ScheduleName = 'constant' | 'cosine';
 
 export interface TrainFlags {
   data?: string;
+  cell: string;
   hidden: number;
   layers: number;
   seqLength: number;
@@ -63,6 +65,8 @@ export interface RunSettings {
   sha256: string;
   valFraction: number;
   splitSeed: number;
+  /** The cell kind (absent in runs from before cells were plug-ins: 'rnn'). */
+  cell?: string;
   hidden: number;
   layers: number;
   batch: number;
@@ -174,6 +178,7 @@ function defaultSavePath(data: DataSource): string {
 /** On --resume, a flag given explicitly must agree with the checkpoint's run. */
 function checkAgrees(given: (flag: keyof TrainFlags) => boolean, flags: TrainFlags, run: RunSettings): void {
   const pairs: Array<[keyof TrainFlags, string, unknown, unknown]> = [
+    ['cell', '--cell', flags.cell, run.cell ?? DEFAULT_CELL],
     ['hidden', '--hidden', flags.hidden, run.hidden],
     ['layers', '--layers', flags.layers, run.layers],
     ['seqLength', '--seq-length', flags.seqLength, run.seqLength],
@@ -247,7 +252,7 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
   } else {
     run = {
       data: sourceFromFlag(flags.data), sha256: '', valFraction: flags.valFraction, splitSeed: SPLIT_SEED,
-      hidden: flags.hidden, layers: flags.layers, batch: flags.batch, seqLength: flags.seqLength,
+      cell: flags.cell, hidden: flags.hidden, layers: flags.layers, batch: flags.batch, seqLength: flags.seqLength,
       optimizer: flags.optimizer, lr: flags.lr ?? DEFAULT_LR[flags.optimizer] ?? NaN,
       weightDecay: flags.weightDecay, schedule: flags.lrSchedule, warmup: flags.warmup,
       valData: flags.valData === undefined ? null : { path: path.resolve(flags.valData), sha256: '' },
@@ -286,7 +291,7 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
   }
 
   const model = resumed?.model ?? new RNNModel({
-    vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers, dtype: 'float32', backend, seed: run.seed,
+    cell: run.cell ?? DEFAULT_CELL, vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers, dtype: 'float32', backend, seed: run.seed,
   });
   const trainer = new Trainer(model, {
     optimizer: libraryOptimizer(run), ...(Number.isNaN(run.lr) ? {} : { lr: run.lr }), clipNorm: run.clip,

@@ -1,27 +1,39 @@
 // Checkpoints: a model (and optionally everything needed to resume its training) as one
 // safetensors file that PyTorch reads directly (docs/ARCHITECTURE.md §4).
 //
-// Tensors, named and shaped as nn.RNN / nn.Linear state_dicts so `load_state_dict` takes them:
+// Tensors, named and shaped as the state_dict of PyTorch's recurrent module under 'rnn.' and an
+// nn.Linear under 'head.', so `load_state_dict` takes them. The cell kind says which tensors a
+// layer has and how they map to its parameters (cells/types.ts, CellTorchMapping); the vanilla
+// cell writes
 //   rnn.weight_ih_l{k}  [H, n_x]   Wx of layer k (n_x = vocabulary size for k = 0, else H)
 //   rnn.weight_hh_l{k}  [H, H]     Wc
 //   rnn.bias_ih_l{k}    [H]        b   (our one bias)
 //   rnn.bias_hh_l{k}    [H]        zeros: PyTorch adds two biases, b_ih + b_hh, where we keep one
+// and every model
 //   head.weight         [V, H]     Wy
 //   head.bias           [V]        by
 // and, for resuming, tensors PyTorch can ignore:
 //   optim.<state>       [P]        optimizer state (Adam's exp_avg, exp_avg_sq; …), flat in the
-//                                  parameter order above with one bias per layer
-//   state.<T>x<m>.l{k}  [H, m]     the hidden state carried between chunks of a token stream
+//                                  model's parameter order (RNNModel.entries)
+//   state.<T>x<m>.l{k}  [H, m]     the state carried between chunks of a token stream (a cell
+//                                  with more than one state adds state.<T>x<m>.l{k}.<name>)
 //
-// __metadata__ (strings): format, config (JSON), vocabulary (JSON), trainer counters, optimizer
+// __metadata__ (strings): format, config (JSON, with the cell kind's name; absent in files from
+// before cells were plug-ins, which are vanilla), vocabulary (JSON), trainer counters, optimizer
 // settings, rng state, metrics, plus caller-chosen keys (the CLI stores its run options).
 //
-// On load b = b_ih + b_hh, so a file written by PyTorch loads too; every tensor the config
-// needs must be present with its shape and the model's dtype, and nothing unexpected may be.
+// On load the cell maps PyTorch's tensors back (the vanilla cell: b = b_ih + b_hh), so a file
+// written by PyTorch loads too; every tensor the config needs must be present with its shape
+// and the model's dtype, and nothing unexpected may be.
 import { promises as fsp } from 'fs';
 import type { Backend, BackendName, DType, FloatArray } from '../backend/types';
 import { Vocabulary } from '../data/vocabulary';
+import { checkCellKind, DEFAULT_CELL, findCell, inferableNames, inferCell } from '../nn/cells/registry';
+import type { CellKind } from '../nn/cells/types';
 import { MAX_LAYERS, RNNModel, type RNNModelConfig } from '../nn/model';
+import { checkOptions, isNonNegativeInt, isPositiveInt, isRecord, keysOf } from '../nn/predicates';
+import { isStateName, parseStateName, stateNamePattern } from '../nn/workspace';
+import { HEAD_BIAS, HEAD_WEIGHT, layerSizes } from '../nn/layout';
 import type { RandomState } from '../random';
 import type { TrainerSnapshot } from '../train/trainer';
 import { writeFileAtomic } from './atomic';
@@ -63,11 +75,19 @@ export interface LoadedCheckpoint {
 
 export interface LoadCheckpointOptions {
   backend?: BackendName | 'auto' | Backend;
+  /** Cell kinds to resolve config.cell with besides the registered ones (registerCell). */
+  cells?: readonly CellKind[];
 }
+
+export const CONTENTS_KEYS = keysOf<CheckpointContents>({ model: true, vocabulary: true, trainer: true, rng: true, metrics: true, extra: true });
+export const LOAD_OPTION_KEYS = keysOf<LoadCheckpointOptions>({ backend: true, cells: true });
 
 function bad(code: 'BAD_VALUE' | 'MISSING_TENSOR' | 'BAD_METADATA', message: string): never {
   throw new CheckpointError(code, `checkpoint: ${message}`);
 }
+
+/** Prefix of the optimizer's state tensors. */
+const OPTIM_PREFIX = 'optim.';
 
 function safetensorsDType(dtype: DType): 'F32' | 'F64' {
   return dtype === 'float32' ? 'F32' : 'F64';
@@ -78,24 +98,30 @@ function safetensorsDType(dtype: DType): 'F32' | 'F64' {
 
 /** The checkpoint as safetensors bytes. Weights are copied, never aliased. */
 export function encodeCheckpoint(contents: CheckpointContents): Buffer {
+  const fn = 'encodeCheckpoint';
+  checkOptions(fn, contents, CONTENTS_KEYS, { optional: false, name: 'contents' });
   const { model } = contents;
   if (!(model instanceof RNNModel)) throw new TypeError('encodeCheckpoint: contents.model must be an RNNModel');
-  const { config } = model;
+  const { config, cell, layout } = model;
   const dtype = safetensorsDType(config.dtype);
   const tensors: Record<string, SafeTensor> = {};
-  const put = (name: string, shape: number[], data: FloatArray) => { tensors[name] = { dtype, shape, data: data.slice() }; };
+  const put = (name: string, shape: readonly number[], copy: FloatArray) => { tensors[name] = { dtype, shape: [...shape], data: copy }; };
 
   for (let l = 0; l < config.numLayers; l++) {
-    const wx = model.entry(`rnn.weight_ih_l${l}`), wc = model.entry(`rnn.weight_hh_l${l}`);
-    put(wx.name, [wx.rows, wx.cols], model.view(wx.name));
-    put(wc.name, [wc.rows, wc.cols], model.view(wc.name));
-    const b = model.view(`rnn.bias_l${l}`);
-    put(`rnn.bias_ih_l${l}`, [b.length], b);
-    put(`rnn.bias_hh_l${l}`, [b.length], b.slice().fill(0));
+    const sizes = layout.layers[l].sizes;
+    const data = cell.torch.save(sizes, model.layerParams(l));
+    for (const { name, shape } of cell.torch.tensors(sizes)) {
+      const t = data[name];
+      // A plug-in cell's two halves of the mapping must agree; say so here rather than write a bad file.
+      if (!(t instanceof Float32Array || t instanceof Float64Array) || t.length !== shape.reduce((a, b) => a * b, 1)) {
+        throw new TypeError(`${fn}: cell '${cell.name}': torch.save gave no ${shape.join('x')} array for '${name}' (torch.tensors lists it)`);
+      }
+      put(name, shape, t);
+    }
   }
-  const hw = model.entry('head.weight');
-  put('head.weight', [hw.rows, hw.cols], model.view('head.weight'));
-  put('head.bias', [config.outputSize], model.view('head.bias'));
+  const { weight: hw, bias: hb } = layout.head;
+  put(hw.name, [hw.rows, hw.cols], model.view(hw.name).slice());
+  put(hb.name, [hb.rows], model.view(hb.name).slice());
 
   const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT, config: JSON.stringify(config) };
   const vocabulary = contents.vocabulary ?? null;
@@ -109,11 +135,11 @@ export function encodeCheckpoint(contents: CheckpointContents): Buffer {
   if (trainer !== null) {
     metadata.trainer = JSON.stringify({ step: trainer.step, epoch: trainer.epoch, position: trainer.position });
     metadata.optimizer = JSON.stringify(trainer.optimizer);
-    for (const [name, arr] of Object.entries(trainer.optimizerState)) put(`optim.${name}`, [arr.length], arr);
+    for (const [name, arr] of Object.entries(trainer.optimizerState)) put(`${OPTIM_PREFIX}${name}`, [arr.length], arr.slice());
     for (const [name, arr] of Object.entries(trainer.hiddenStates)) {
-      const m = /^state\.(\d+)x(\d+)\.l(\d+)$/.exec(name);
-      if (!m) throw new RangeError(`encodeCheckpoint: hidden state name '${name}' is not state.<T>x<m>.l<k>`);
-      put(name, [config.hiddenSize, Number(m[2])], arr);
+      const at = parseStateName(cell, name);
+      if (!at) throw new RangeError(`encodeCheckpoint: hidden state name '${name}' is not ${stateNamePattern(cell)}`);
+      put(name, [config.hiddenSize, at.m], arr.slice());
     }
   }
   if (contents.rng) metadata.rng = JSON.stringify(contents.rng);
@@ -131,8 +157,9 @@ export function encodeCheckpoint(contents: CheckpointContents): Buffer {
  */
 export async function saveCheckpoint(file: string, contents: CheckpointContents): Promise<void> {
   const bytes = encodeCheckpoint(contents);
+  // The model's own cell kind reads it back, registered or not.
   await writeFileAtomic(file, bytes, {
-    verify: async (temp) => { decodeCheckpoint(await fsp.readFile(temp), { backend: 'ts' }); },
+    verify: async (temp) => { decodeCheckpoint(await fsp.readFile(temp), { backend: 'ts', cells: [contents.model.cell] }); },
   });
 }
 
@@ -147,46 +174,60 @@ function parseJson(key: string, text: string): unknown {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function positiveIntField(where: string, obj: Record<string, unknown>, key: string): number {
   const v = obj[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad('BAD_VALUE', `${where}.${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!isPositiveInt(v, Number.MAX_SAFE_INTEGER)) bad('BAD_VALUE', `${where}.${key} must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function nonNegIntField(where: string, obj: Record<string, unknown>, key: string): number {
   const v = obj[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad('BAD_VALUE', `${where}.${key} must be an integer >= 0, got ${JSON.stringify(v)}`);
+  if (!isNonNegativeInt(v)) bad('BAD_VALUE', `${where}.${key} must be an integer >= 0, got ${JSON.stringify(v)}`);
   return v;
 }
 
-/** The config from metadata, or (a file from PyTorch) inferred from the tensor shapes. */
-function readConfig(metadata: Record<string, string>, tensors: Map<string, SafeTensor>, hasVocabulary: boolean): RNNModelConfig {
+/** The cell kind a config names: one of options.cells, else a registered one. */
+function cellNamed(name: string, options: LoadCheckpointOptions): CellKind {
+  const given = (options.cells ?? []).find((c) => c.name === name);
+  const kind = given ?? findCell(name);
+  if (!kind) bad('BAD_VALUE', `config.cell '${name}' is not a known cell kind (register it with registerCell, or pass it in options.cells)`);
+  return kind;
+}
+
+/** The config and cell kind from metadata, or (a file from PyTorch) inferred from the tensor shapes. */
+function readConfig(metadata: Record<string, string>, tensors: Map<string, SafeTensor>, hasVocabulary: boolean,
+  options: LoadCheckpointOptions): { config: RNNModelConfig; cell: CellKind } {
   if (metadata.config === undefined) {
-    // nn.RNN's defaults: tanh; no seed or init matter once weights are loaded.
-    const hh = tensors.get('rnn.weight_hh_l0'), ih = tensors.get('rnn.weight_ih_l0'), head = tensors.get('head.weight');
-    if (!hh || !ih || !head) bad('MISSING_TENSOR', `no 'config' metadata, and rnn.weight_ih_l0, rnn.weight_hh_l0 and head.weight are needed to infer it`);
-    if (hh.shape.length !== 2 || ih.shape.length !== 2 || head.shape.length !== 2) bad('BAD_VALUE', 'rnn.weight_ih_l0, rnn.weight_hh_l0 and head.weight must be 2-D');
-    let numLayers = 0;
-    while (tensors.has(`rnn.weight_hh_l${numLayers}`)) numLayers++;
-    if (hh.dtype !== 'F32' && hh.dtype !== 'F64') bad('BAD_VALUE', `rnn.weight_hh_l0 has dtype ${hh.dtype}; only F32 and F64 load`);
-    const inputSize = ih.shape[1], outputSize = head.shape[0];
+    // The kind is the one whose gate count matches W_hh; nn.RNN's defaults: tanh; no seed or
+    // init matter once weights are loaded.
+    const found = inferCell((name) => tensors.get(name)?.shape);
+    const head = tensors.get(HEAD_WEIGHT);
+    if (!found || !head) bad('MISSING_TENSOR', `no 'config' metadata, and the W_ih (G·H x n_x) and W_hh (G·H x H) of layer 0 of a known cell kind (${inferableNames()}) and ${HEAD_WEIGHT} are needed to infer it`);
+    if (head.shape.length !== 2) bad('BAD_VALUE', `${HEAD_WEIGHT} must be 2-D`);
+    const hh = tensors.get(found.recurrentWeight)!;
+    if (hh.dtype !== 'F32' && hh.dtype !== 'F64') bad('BAD_VALUE', `${found.recurrentWeight} has dtype ${hh.dtype}; only F32 and F64 load`);
+    const { inputSize, hiddenSize, numLayers } = found;
+    const outputSize = head.shape[0];
     // A character model reads and predicts the same symbols.
     const tokens = hasVocabulary || inputSize === outputSize;
     return {
-      vocabSize: tokens ? inputSize : null, inputSize, hiddenSize: hh.shape[0], numLayers, outputSize,
-      activation: 'tanh', dtype: hh.dtype === 'F32' ? 'float32' : 'float64', loss: tokens ? 'cross-entropy' : 'mse',
-      init: 'uniform', seed: 0,
+      cell: found.kind,
+      config: {
+        cell: found.kind.name, vocabSize: tokens ? inputSize : null, inputSize, hiddenSize, numLayers, outputSize,
+        activation: 'tanh', dtype: hh.dtype === 'F32' ? 'float32' : 'float64', loss: tokens ? 'cross-entropy' : 'mse',
+        init: 'uniform', seed: 0,
+      },
     };
   }
   const raw = parseJson('config', metadata.config);
   if (!isRecord(raw)) bad('BAD_VALUE', `metadata 'config' must be a JSON object`);
   const where = 'config';
+  if (raw.cell !== undefined && typeof raw.cell !== 'string') bad('BAD_VALUE', `config.cell must be a cell kind's name, got ${JSON.stringify(raw.cell)}`);
+  // Files from before cells were plug-ins have no cell: they are all vanilla.
+  const cell = cellNamed(raw.cell ?? DEFAULT_CELL, options);
   const vocabSize = raw.vocabSize === null ? null : positiveIntField(where, raw, 'vocabSize');
   const config: RNNModelConfig = {
+    cell: cell.name,
     vocabSize,
     inputSize: positiveIntField(where, raw, 'inputSize'),
     hiddenSize: positiveIntField(where, raw, 'hiddenSize'),
@@ -203,12 +244,13 @@ function readConfig(metadata: Record<string, string>, tensors: Map<string, SafeT
   if (config.numLayers > MAX_LAYERS) bad('BAD_VALUE', `config.numLayers must be at most ${MAX_LAYERS}, got ${config.numLayers}`);
   if (vocabSize !== null && vocabSize !== config.inputSize) bad('BAD_VALUE', `config.vocabSize ${vocabSize} differs from config.inputSize ${config.inputSize}`);
   if (config.dtype !== 'float32' && config.dtype !== 'float64') bad('BAD_VALUE', `config.dtype must be 'float32' or 'float64', got ${JSON.stringify(raw.dtype)}`);
-  return config;
+  return { config, cell };
 }
 
-function readTrainer(metadata: Record<string, string>, tensors: Map<string, SafeTensor>, config: RNNModelConfig, size: number): TrainerSnapshot | null {
+function readTrainer(metadata: Record<string, string>, tensors: Map<string, SafeTensor>, config: RNNModelConfig, cell: CellKind,
+  size: number): TrainerSnapshot | null {
   if (metadata.trainer === undefined) {
-    const stray = [...tensors.keys()].find((n) => n.startsWith('optim.') || n.startsWith('state.'));
+    const stray = [...tensors.keys()].find((n) => n.startsWith(OPTIM_PREFIX) || isStateName(n));
     if (stray) bad('BAD_VALUE', `tensor '${stray}' needs the 'trainer' metadata, which is absent`);
     return null;
   }
@@ -220,15 +262,15 @@ function readTrainer(metadata: Record<string, string>, tensors: Map<string, Safe
   const optimizerState: Record<string, FloatArray> = {};
   const hiddenStates: Record<string, FloatArray> = {};
   for (const [name, t] of tensors) {
-    if (name.startsWith('optim.')) {
+    if (name.startsWith(OPTIM_PREFIX)) {
       if (t.dtype !== dtype || t.shape.length !== 1 || t.shape[0] !== size) {
         bad('BAD_VALUE', `tensor '${name}' must be ${dtype} [${size}] (one value per parameter), got ${t.dtype} [${t.shape.join(', ')}]`);
       }
-      optimizerState[name.slice('optim.'.length)] = t.data as FloatArray;
-    } else if (name.startsWith('state.')) {
-      const m = /^state\.([1-9]\d*)x([1-9]\d*)\.l(\d+)$/.exec(name);
-      if (!m || Number(m[3]) >= config.numLayers) bad('BAD_VALUE', `unexpected tensor '${name}' (hidden states are state.<T>x<m>.l<k>, k < ${config.numLayers})`);
-      const want = [config.hiddenSize, Number(m[2])];
+      optimizerState[name.slice(OPTIM_PREFIX.length)] = t.data as FloatArray;
+    } else if (isStateName(name)) {
+      const at = parseStateName(cell, name);
+      if (!at || at.layer >= config.numLayers) bad('BAD_VALUE', `unexpected tensor '${name}' (hidden states are ${stateNamePattern(cell)}, k < ${config.numLayers})`);
+      const want = [config.hiddenSize, at.m];
       if (t.dtype !== dtype || t.shape.length !== 2 || t.shape[0] !== want[0] || t.shape[1] !== want[1]) {
         bad('BAD_VALUE', `tensor '${name}' must be ${dtype} [${want.join(', ')}], got ${t.dtype} [${t.shape.join(', ')}]`);
       }
@@ -254,6 +296,7 @@ function readRng(metadata: Record<string, string>): RandomState | null {
 
 /** Decodes and validates a checkpoint, building the model on `backend` (default 'auto'). */
 export function decodeCheckpoint(bytes: Uint8Array, options: LoadCheckpointOptions = {}): LoadedCheckpoint {
+  checkLoadOptions('decodeCheckpoint', options);
   const { tensors, metadata } = decodeSafetensors(bytes);
   if (metadata.format !== undefined && metadata.format !== CHECKPOINT_FORMAT) {
     bad('BAD_VALUE', `format '${metadata.format}' is not one this version reads (${CHECKPOINT_FORMAT})`);
@@ -267,20 +310,17 @@ export function decodeCheckpoint(bytes: Uint8Array, options: LoadCheckpointOptio
       bad('BAD_VALUE', `metadata 'vocabulary' is not a vocabulary: ${(err as Error).message}`);
     }
   }
-  const config = readConfig(metadata, tensors, vocabulary !== null);
+  const { config, cell } = readConfig(metadata, tensors, vocabulary !== null, options);
   const { numLayers: L, hiddenSize: H, inputSize, outputSize: V } = config;
   const dtype = safetensorsDType(config.dtype);
 
   // Every tensor the config needs, with its shape, before anything is built.
-  const expected = new Map<string, number[]>();
+  const expected = new Map<string, readonly number[]>();
   for (let l = 0; l < L; l++) {
-    expected.set(`rnn.weight_ih_l${l}`, [H, l === 0 ? inputSize : H]);
-    expected.set(`rnn.weight_hh_l${l}`, [H, H]);
-    expected.set(`rnn.bias_ih_l${l}`, [H]);
-    expected.set(`rnn.bias_hh_l${l}`, [H]);
+    for (const { name, shape } of cell.torch.tensors(layerSizes(config, l))) expected.set(name, shape);
   }
-  expected.set('head.weight', [V, H]);
-  expected.set('head.bias', [V]);
+  expected.set(HEAD_WEIGHT, [V, H]);
+  expected.set(HEAD_BIAS, [V]);
   for (const [name, shape] of expected) {
     const t = tensors.get(name);
     if (!t) bad('MISSING_TENSOR', `tensor '${name}' [${shape.join(', ')}] is missing`);
@@ -294,14 +334,14 @@ export function decodeCheckpoint(bytes: Uint8Array, options: LoadCheckpointOptio
     }
   }
   for (const name of tensors.keys()) {
-    if (!expected.has(name) && !name.startsWith('optim.') && !name.startsWith('state.')) {
+    if (!expected.has(name) && !name.startsWith(OPTIM_PREFIX) && !isStateName(name)) {
       bad('BAD_VALUE', `unexpected tensor '${name}' for a ${L}-layer model`);
     }
   }
   if (vocabulary !== null) {
     if (config.vocabSize === null) bad('BAD_VALUE', 'the checkpoint has a vocabulary but the model reads dense inputs');
     if (vocabulary.size !== V || vocabulary.size !== inputSize) {
-      bad('BAD_VALUE', `the vocabulary has ${vocabulary.size} symbols but head.weight has ${V} rows and rnn.weight_ih_l0 has ${inputSize} columns`);
+      bad('BAD_VALUE', `the vocabulary has ${vocabulary.size} symbols but ${HEAD_WEIGHT} has ${V} rows and the first layer reads ${inputSize} inputs`);
     }
   }
 
@@ -309,7 +349,7 @@ export function decodeCheckpoint(bytes: Uint8Array, options: LoadCheckpointOptio
   try {
     model = new RNNModel({
       ...(config.vocabSize !== null ? { vocabSize: config.vocabSize } : { inputSize }),
-      hiddenSize: H, numLayers: L, outputSize: V, activation: config.activation, dtype: config.dtype,
+      cell, hiddenSize: H, numLayers: L, outputSize: V, activation: config.activation, dtype: config.dtype,
       loss: config.loss, init: config.init, seed: config.seed, backend: options.backend,
     });
   } catch (err) {
@@ -317,18 +357,15 @@ export function decodeCheckpoint(bytes: Uint8Array, options: LoadCheckpointOptio
     throw err;
   }
   for (let l = 0; l < L; l++) {
-    model.view(`rnn.weight_ih_l${l}`).set(tensors.get(`rnn.weight_ih_l${l}`)!.data as FloatArray);
-    model.view(`rnn.weight_hh_l${l}`).set(tensors.get(`rnn.weight_hh_l${l}`)!.data as FloatArray);
-    // PyTorch: h_t = tanh(W_ih x + b_ih + W_hh h + b_hh); ours has b = b_ih + b_hh.
-    const b = model.view(`rnn.bias_l${l}`);
-    const bih = tensors.get(`rnn.bias_ih_l${l}`)!.data as FloatArray, bhh = tensors.get(`rnn.bias_hh_l${l}`)!.data as FloatArray;
-    // Adding a zero b_hh is skipped so our own files round-trip bit for bit (−0 + 0 is +0).
-    for (let i = 0; i < H; i++) b[i] = bhh[i] === 0 ? bih[i] : bih[i] + bhh[i];
+    const sizes = model.layout.layers[l].sizes;
+    const data: Record<string, FloatArray> = {};
+    for (const { name } of cell.torch.tensors(sizes)) data[name] = tensors.get(name)!.data as FloatArray;
+    cell.torch.load(sizes, data, model.layerParams(l));
   }
-  model.view('head.weight').set(tensors.get('head.weight')!.data as FloatArray);
-  model.view('head.bias').set(tensors.get('head.bias')!.data as FloatArray);
+  model.view(HEAD_WEIGHT).set(tensors.get(HEAD_WEIGHT)!.data as FloatArray);
+  model.view(HEAD_BIAS).set(tensors.get(HEAD_BIAS)!.data as FloatArray);
 
-  const trainer = readTrainer(metadata, tensors, config, model.size);
+  const trainer = readTrainer(metadata, tensors, config, cell, model.size);
   let metrics: { [key: string]: JsonValue } | null = null;
   if (metadata.metrics !== undefined) {
     const m = parseJson('metrics', metadata.metrics);
@@ -342,7 +379,16 @@ export function decodeCheckpoint(bytes: Uint8Array, options: LoadCheckpointOptio
   return { model, config: model.config, vocabulary, trainer, rng: readRng(metadata), metrics, extra };
 }
 
+function checkLoadOptions(fn: string, options: LoadCheckpointOptions): void {
+  checkOptions(fn, options, LOAD_OPTION_KEYS);
+  if (options.cells !== undefined) {
+    if (!Array.isArray(options.cells)) throw new TypeError(`${fn}: options.cells must be an array of CellKind objects`);
+    options.cells.forEach((c) => checkCellKind(fn, c));
+  }
+}
+
 /** Reads a checkpoint file (see decodeCheckpoint). */
 export async function loadCheckpoint(file: string, options: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+  checkLoadOptions('loadCheckpoint', options);
   return decodeCheckpoint(await fsp.readFile(file), options);
 }

@@ -11,6 +11,7 @@ import {
   type Sequence, type TokenSequence,
 } from '../tensor';
 import { checkInitKind, initRnnLayer, type InitKind } from './init';
+import { checkActivation, checkDType, checkOptions, keysOf, positiveInt } from './predicates';
 
 export interface RNNCellOptions {
   inputSize: number;
@@ -45,21 +46,9 @@ export interface RNNCache {
   readonly batch: number;
 }
 
-function positiveInt(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number') throw invalidType(fn, name, 'a positive integer', v);
-  if (!Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) throw invalidRange(fn, name, 'a positive integer', v);
-  return v;
-}
-
-export function checkActivation(fn: string, v: unknown): Activation {
-  if (v === 'tanh' || v === 'relu' || v === 'sigmoid') return v;
-  throw invalidType(fn, 'activation', "'tanh', 'relu' or 'sigmoid'", v);
-}
-
-export function checkDType(fn: string, v: unknown): DType {
-  if (v === 'float32' || v === 'float64') return v;
-  throw invalidType(fn, 'dtype', "'float32' or 'float64'", v);
-}
+export const CELL_OPTION_KEYS = keysOf<RNNCellOptions>({
+  inputSize: true, hiddenSize: true, activation: true, dtype: true, backend: true, seed: true, init: true,
+});
 
 export class RNNCell {
   readonly inputSize: number;
@@ -72,7 +61,7 @@ export class RNNCell {
 
   constructor(options: RNNCellOptions) {
     const fn = 'new RNNCell';
-    if (typeof options !== 'object' || options === null) throw invalidType(fn, 'options', 'an object', options);
+    checkOptions(fn, options, CELL_OPTION_KEYS, { optional: false });
     this.inputSize = positiveInt(fn, 'inputSize', options.inputSize);
     this.hiddenSize = positiveInt(fn, 'hiddenSize', options.hiddenSize);
     this.activation = checkActivation(fn, options.activation ?? 'tanh');

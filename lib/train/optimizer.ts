@@ -5,6 +5,7 @@ import { invalidRange, invalidType } from '../backend/errors';
 import type { FloatArray, Op } from '../backend/types';
 import { allocate } from '../tensor';
 import type { DType } from '../backend/types';
+import { checkOptions, keysOf } from '../nn/predicates';
 
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'adagrad' | 'rmsprop';
 
@@ -21,6 +22,13 @@ export interface OptimizerOptions {
   /** rmsprop smoothing */
   alpha?: number;
 }
+
+export const OPTIMIZER_OPTION_KEYS = keysOf<OptimizerOptions>({
+  lr: true, weightDecay: true, momentum: true, nesterov: true, betas: true, eps: true, alpha: true,
+});
+
+/** Names other libraries use for our options (PyTorch's snake_case folds by itself: weight_decay). */
+export const OPTIMIZER_ALIASES: Readonly<Record<string, string>> = { learningRate: 'lr', learning_rate: 'lr', beta1: 'betas', beta2: 'betas', epsilon: 'eps' };
 
 const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.1, adam: 1e-3, adamw: 1e-3, adagrad: 0.1, rmsprop: 1e-2 };
 
@@ -52,6 +60,7 @@ export class Optimizer {
   readonly state: Record<string, FloatArray> = {};
 
   constructor(name: OptimizerName, options: OptimizerOptions = {}) {
+    checkOptions('new Optimizer', options, OPTIMIZER_OPTION_KEYS, { aliases: OPTIMIZER_ALIASES });
     if (!(name in DEFAULT_LR)) throw invalidType('optimizer', 'name', "'sgd', 'adam', 'adamw', 'adagrad' or 'rmsprop'", name);
     this.name = name;
     this.lr = finiteNonNegative('lr', options.lr ?? DEFAULT_LR[name]);

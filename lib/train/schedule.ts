@@ -1,6 +1,7 @@
 // Learning-rate schedules: a factor of the base rate as a function of the step (counted
 // from 0), with an optional linear warm-up in front of any of them.
 import { invalidRange, invalidType } from '../backend/errors';
+import { checkKnownKeys, isNonNegativeInt } from '../nn/predicates';
 
 export type ScheduleSpec =
   | { kind: 'constant'; warmup?: number }
@@ -9,8 +10,15 @@ export type ScheduleSpec =
 
 export type Schedule = (step: number) => number;
 
+/** The keys each kind of spec reads. */
+const SPEC_KEYS: Record<string, readonly string[]> = {
+  constant: ['kind', 'warmup'],
+  step: ['kind', 'stepSize', 'gamma', 'warmup'],
+  cosine: ['kind', 'totalSteps', 'minFactor', 'warmup'],
+};
+
 function nonNegInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidRange('schedule', name, 'a non-negative integer', v);
+  if (!isNonNegativeInt(v)) throw invalidRange('schedule', name, 'a non-negative integer', v);
   return v;
 }
 
@@ -18,6 +26,9 @@ export function createSchedule(spec: ScheduleSpec | Schedule | undefined): Sched
   if (spec === undefined) return () => 1;
   if (typeof spec === 'function') return spec;
   if (typeof spec !== 'object' || spec === null) throw invalidType('schedule', 'schedule', 'a schedule spec or function', spec);
+  // An unknown kind is reported below, by name; a known one reads only its own keys.
+  const keys = Object.prototype.hasOwnProperty.call(SPEC_KEYS, spec.kind) ? SPEC_KEYS[spec.kind] : null;
+  if (keys !== null) checkKnownKeys(`schedule '${spec.kind}'`, spec, keys);
   const warmup = nonNegInt('warmup', spec.warmup ?? 0);
   let base: Schedule;
   switch (spec.kind) {

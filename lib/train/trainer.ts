@@ -10,8 +10,13 @@ import { invalidRange, invalidType } from '../backend/errors';
 import type { FloatArray, Op } from '../backend/types';
 import { allocate } from '../tensor';
 import type { ModelInput, ModelTarget, RNNModel, Workspace } from '../nn/model';
-import { createOptimizer, Optimizer, type OptimizerName, type OptimizerOptions } from './optimizer';
+import { checkOptions, keysOf, positiveInt } from '../nn/predicates';
+import { parseStateName, stateName } from '../nn/workspace';
+import { createOptimizer, Optimizer, OPTIMIZER_ALIASES, OPTIMIZER_OPTION_KEYS, type OptimizerName, type OptimizerOptions } from './optimizer';
 import { createSchedule, type Schedule, type ScheduleSpec } from './schedule';
+import { TokenStreams } from './streams';
+
+export { TokenStreams } from './streams';
 
 export interface Batch {
   input: ModelInput;
@@ -68,6 +73,24 @@ export interface FitOptions {
   onEvaluate?: (info: EvalResult & { step: number; epoch: number }) => void | Promise<void>;
 }
 
+export interface EvaluateOptions {
+  /** Parallel streams m (token streams; default 32, fewer when the data is short). */
+  batchSize?: number;
+  /** Steps per chunk T (token streams; default 32). */
+  seqLength?: number;
+}
+
+const TRAINER_OWN_KEYS = keysOf<Omit<TrainerOptions, keyof OptimizerOptions>>({ optimizer: true, schedule: true, clipNorm: true, clipValue: true });
+export const TRAINER_OPTION_KEYS: readonly string[] = [...TRAINER_OWN_KEYS, ...OPTIMIZER_OPTION_KEYS];
+export const FIT_OPTION_KEYS = keysOf<FitOptions>({
+  steps: true, epochs: true, batchSize: true, seqLength: true, stateful: true, validation: true, evalEvery: true, signal: true,
+  onStep: true, onEpoch: true, onEvaluate: true,
+});
+export const EVALUATE_OPTION_KEYS = keysOf<EvaluateOptions>({ batchSize: true, seqLength: true });
+/** Names users bring from other libraries (snake_case folds by itself: batch_size → batchSize). */
+const FIT_ALIASES: Readonly<Record<string, string>> = { maxSteps: 'steps', iterations: 'steps', bptt: 'seqLength', seqLen: 'seqLength', callbacks: 'onStep' };
+const TRAINER_ALIASES: Readonly<Record<string, string>> = { ...OPTIMIZER_ALIASES, maxGradNorm: 'clipNorm', max_grad_norm: 'clipNorm', gradClip: 'clipNorm' };
+
 export interface FitResult {
   steps: number;
   epoch: number;
@@ -89,55 +112,13 @@ export class TrainingDivergedError extends Error {
 
 const busyModels = new WeakSet<RNNModel>();
 
-function positiveInt(fn: string, name: string, v: unknown): number {
-  if (typeof v !== 'number') throw invalidType(fn, name, 'a positive integer', v);
-  if (!Number.isInteger(v) || v < 1) throw invalidRange(fn, name, 'a positive integer', v);
-  return v;
-}
+/** Counts of steps have no kernel's 32-bit limit. */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 
 function optionalPositive(fn: string, name: string, v: unknown): number | null {
   if (v === undefined) return null;
   if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw invalidRange(fn, name, 'a positive number', v);
   return v;
-}
-
-/** m parallel streams over a token array, cut into chunks of T steps. */
-export class TokenStreams {
-  readonly tokens: Int32Array;
-  readonly batch: number;
-  readonly steps: number;
-  /** tokens per stream */
-  readonly length: number;
-  /** chunks per epoch */
-  readonly chunks: number;
-  readonly input: Int32Array;
-  readonly target: Int32Array;
-
-  constructor(fn: string, tokens: Int32Array, batch: number, steps: number) {
-    this.tokens = tokens;
-    this.batch = batch;
-    this.steps = steps;
-    this.length = Math.floor(tokens.length / batch);
-    this.chunks = Math.floor((this.length - 1) / steps);
-    if (this.chunks < 1) {
-      throw new RangeError(`${fn}: ${tokens.length} tokens are too few for ${batch} streams of chunks of ${steps} ` +
-        `(need at least ${batch * (steps + 1)}); lower batchSize or seqLength`);
-    }
-    this.input = new Int32Array(steps * batch);
-    this.target = new Int32Array(steps * batch);
-  }
-
-  /** Fills input/target with chunk k: column t·m + j is stream j at position k·T + t. */
-  load(k: number): void {
-    const { batch: m, steps: T, length: L, tokens } = this;
-    for (let t = 0; t < T; t++) {
-      for (let j = 0; j < m; j++) {
-        const at = j * L + k * T + t;
-        this.input[t * m + j] = tokens[at];
-        this.target[t * m + j] = tokens[at + 1];
-      }
-    }
-  }
 }
 
 export class Trainer {
@@ -157,8 +138,17 @@ export class Trainer {
 
   constructor(model: RNNModel, options: TrainerOptions = {}) {
     const fn = 'new Trainer';
+    checkOptions(fn, options, TRAINER_OPTION_KEYS, { aliases: TRAINER_ALIASES });
     this.model = model;
-    this.optimizer = createOptimizer(options.optimizer, options);
+    const optimizerOptions: OptimizerOptions = {};
+    for (const key of OPTIMIZER_OPTION_KEYS) {
+      if (options[key] !== undefined) (optimizerOptions as Record<string, unknown>)[key] = options[key];
+    }
+    if (options.optimizer instanceof Optimizer && Object.keys(optimizerOptions).length > 0) {
+      // They would be ignored: the instance has its settings already.
+      throw new TypeError(`${fn}: ${Object.keys(optimizerOptions).join(', ')} cannot be given beside an Optimizer instance (set them on the Optimizer)`);
+    }
+    this.optimizer = createOptimizer(options.optimizer, optimizerOptions);
     this.optimizer.attach(model.size, model.config.dtype);
     this.schedule = createSchedule(options.schedule);
     this.clipNorm = optionalPositive(fn, 'clipNorm', options.clipNorm);
@@ -210,8 +200,9 @@ export class Trainer {
   }
 
   /** Mean loss over data (a token stream, or batches), without changing the model. */
-  async evaluate(data: TrainingData, options: { batchSize?: number; seqLength?: number } = {}): Promise<EvalResult> {
+  async evaluate(data: TrainingData, options: EvaluateOptions = {}): Promise<EvalResult> {
     const fn = 'Trainer.evaluate';
+    checkOptions(fn, options, EVALUATE_OPTION_KEYS, { aliases: FIT_ALIASES });
     const model = this.model;
     let lossSum = 0, tokens = 0;
     if (data instanceof Int32Array) {
@@ -222,7 +213,7 @@ export class Trainer {
       const TT = Math.min(T, Math.max(1, Math.floor(data.length / mm) - 1));
       const streams = new TokenStreams(fn, data, mm, TT);
       const ws = model.workspace(TT, mm);
-      const saved = ws.state.map((s) => s.slice());
+      const saved = ws.state.map((layer) => Object.entries(layer).map(([name, s]) => [name, s.slice()] as const));
       try {
         for (let k = 0; k < streams.chunks; k++) {
           streams.load(k);
@@ -234,7 +225,7 @@ export class Trainer {
           tokens += TT * mm;
         }
       } finally {
-        ws.state.forEach((s, l) => s.set(saved[l]));
+        saved.forEach((layer, l) => { for (const [name, s] of layer) ws.state[l][name].set(s); });
       }
     } else {
       if (!Array.isArray(data)) throw invalidType(fn, 'data', 'an Int32Array token stream or an array of batches', data);
@@ -258,12 +249,13 @@ export class Trainer {
    */
   async fit(data: TrainingData, options: FitOptions = {}): Promise<FitResult> {
     const fn = 'Trainer.fit';
+    checkOptions(fn, options, FIT_OPTION_KEYS, { aliases: FIT_ALIASES });
     const model = this.model;
     if (busyModels.has(model)) throw new Error(`${fn}: this model is already training; wait for the running fit to finish`);
     if (options.steps === undefined && options.epochs === undefined) throw new TypeError(`${fn}: give steps or epochs`);
-    const maxSteps = options.steps === undefined ? Infinity : positiveInt(fn, 'steps', options.steps);
-    const epochs = options.epochs === undefined ? Infinity : positiveInt(fn, 'epochs', options.epochs);
-    const evalEvery = options.evalEvery === undefined ? null : positiveInt(fn, 'evalEvery', options.evalEvery);
+    const maxSteps = options.steps === undefined ? Infinity : positiveInt(fn, 'steps', options.steps, MAX_COUNT);
+    const epochs = options.epochs === undefined ? Infinity : positiveInt(fn, 'epochs', options.epochs, MAX_COUNT);
+    const evalEvery = options.evalEvery === undefined ? null : positiveInt(fn, 'evalEvery', options.evalEvery, MAX_COUNT);
     const stateful = options.stateful ?? true;
     const signal = options.signal;
     if (signal !== undefined && (typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
@@ -348,9 +340,12 @@ export class Trainer {
    * as of now. The arrays are copies, so training on afterwards does not change the snapshot.
    */
   snapshot(): TrainerSnapshot {
+    const { cell } = this.model;
     const states: Record<string, FloatArray> = {};
-    for (const [key, ws] of this.model.workspacesByShape()) {
-      ws.state.forEach((s, l) => { states[`state.${key}.l${l}`] = s.slice(); });
+    for (const [, ws] of this.model.workspacesByShape()) {
+      ws.state.forEach((layer, l) => {
+        for (const s of cell.states) states[stateName(cell, ws.steps, ws.batch, l, s)] = layer[s].slice();
+      });
     }
     const optimizerState: Record<string, FloatArray> = {};
     for (const [name, arr] of Object.entries(this.optimizer.state)) optimizerState[name] = arr.slice();
@@ -373,10 +368,9 @@ export class Trainer {
       dst.set(arr);
     }
     for (const [name, arr] of Object.entries(s.hiddenStates)) {
-      const m = /^state\.(\d+)x(\d+)\.l(\d+)$/.exec(name);
-      if (!m) throw new RangeError(`restore: unknown hidden state '${name}'`);
-      const ws = this.model.workspace(Number(m[1]), Number(m[2]));
-      const dst = ws.state[Number(m[3])];
+      const at = parseStateName(this.model.cell, name);
+      if (!at) throw new RangeError(`restore: unknown hidden state '${name}'`);
+      const dst = at.layer < this.model.config.numLayers ? this.model.workspace(at.T, at.m).state[at.layer][at.state] : undefined;
       if (!dst || dst.length !== arr.length) throw new RangeError(`restore: hidden state '${name}' does not fit this model`);
       dst.set(arr);
     }

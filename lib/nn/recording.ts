@@ -1,0 +1,110 @@
+// A training step as a program: the list of kernel calls the backend runs in one go (off the
+// main thread on the native backend). The stack is L layers of the model's cell kind, each
+// recording its own ops (cells/types.ts), and a linear head, logits y_t = Wy·C_t^L + by. This
+// file knows the stack and the head; it never names a cell.
+import type { FloatArray, Op } from '../backend/types';
+import type { Sequence } from '../tensor';
+import { inputArray, type ModelInput, type ModelTarget } from './batch';
+import type { CellKind, LayerContext } from './cells/types';
+import type { ModelLayout, RNNModelConfig } from './layout';
+import type { Workspace } from './workspace';
+
+/** What recording reads of a model. */
+export interface RecordingModel {
+  readonly config: RNNModelConfig;
+  readonly cell: CellKind;
+  readonly layout: ModelLayout;
+  readonly params: FloatArray;
+  readonly grads: FloatArray;
+}
+
+/**
+ * Layer l's view of the step: its input is the model's input (l = 0) or the copy of the output
+ * below; recordCarry, which reads no input, passes null.
+ */
+function layerContext(model: RecordingModel, ws: Workspace, input: ModelInput | null, l: number): LayerContext {
+  const { config, cell, layout } = model;
+  return {
+    config, sizes: layout.layers[l].sizes, T: ws.steps, m: ws.batch, params: model.params, grads: model.grads,
+    offsets: layout.layers[l].offsets,
+    X: l === 0 && input !== null ? inputArray(config, input) : ws.layers[l].X,
+    dX: l === 0 ? null : ws.layers[l - 1].buffers[cell.gradOutput],
+    buffers: ws.layers[l].buffers, state: ws.layers[l].state,
+  };
+}
+
+/** The output C^l of layer l as (array, offset, ld). */
+function outputOf(model: RecordingModel, ws: Workspace, l: number): { data: FloatArray; offset: number; ld: number } {
+  const view = model.cell.output(model.layout.layers[l].sizes, ws.steps, ws.batch);
+  return { data: ws.layers[l].buffers[view.buffer], offset: view.offset, ld: view.ld };
+}
+
+/**
+ * Records the forward pass and the loss: every layer (from the carried state, or zeros when
+ * resetState), the logits, and — given a target — the loss sum into scalars[0] with ∂J/∂logits
+ * left in ws.logits. `count` normalizes the loss (mean per token / per element). Without a
+ * target the logits stay in ws.logits.
+ */
+export function recordForward(model: RecordingModel, ops: Op[], ws: Workspace, input: ModelInput, target: ModelTarget | null,
+  count: number, resetState: boolean): void {
+  const { config, cell, layout, params: p } = model;
+  const { numLayers: L, hiddenSize: nc, outputSize: V } = config;
+  const T = ws.steps, m = ws.batch, TM = T * m;
+  ops.push(['fill', 2, 0, ws.scalars, 0]);
+  for (let l = 0; l < L; l++) {
+    if (resetState) for (const s of cell.states) ops.push(['fill', nc * m, 0, ws.layers[l].state[s], 0]);
+    if (l > 0) {
+      const below = outputOf(model, ws, l - 1);
+      ops.push(['copyMatrix', nc, TM, below.data, below.offset, below.ld, ws.layers[l].X, 0, TM]);
+    }
+    cell.recordForward(ops, layerContext(model, ws, input, l));
+  }
+  const { weight: hw, bias: hb } = layout.head;
+  const top = outputOf(model, ws, L - 1);
+  // logits = Wy·C^L + by, reading C^L in place
+  ops.push(['gemm', false, false, V, TM, nc, 1, p, hw.offset, nc, top.data, top.offset, top.ld, 0, ws.logits, 0, TM]);
+  ops.push(['addBias', V, TM, p, hb.offset, ws.logits, 0, TM]);
+  if (target === null) return;
+  const inv = count > 0 ? 1 / count : 0;
+  if (config.loss === 'cross-entropy') {
+    ops.push(['softmaxCrossEntropy', V, TM, ws.logits, 0, TM, target as Int32Array, 0, inv, ws.logits, 0, TM, ws.scalars, 0]);
+  } else {
+    // J = mean (y − target)²: d = y − target; J·count = Σ d²; ∂J/∂y = 2d/count
+    const t = (target as Sequence).data;
+    ops.push(['axpy', V * TM, -1, t, 0, ws.logits, 0]);
+    ops.push(['sumSquares', V * TM, ws.logits, 0, ws.scalars, 0]);
+    ops.push(['scale', V * TM, 2 * inv, ws.logits, 0]);
+  }
+}
+
+/**
+ * Records the backward pass after recordForward: zeroes the gradients, then the head, then BPTT
+ * through every layer from the top (each layer's gradient lands in the cell's gradOutput buffer
+ * of the layer below), Σ grad² into scalars[1], and finally carries every layer's last state
+ * into ws.state for the next chunk.
+ */
+export function recordBackward(model: RecordingModel, ops: Op[], ws: Workspace, input: ModelInput): void {
+  const { config, cell, layout, params: p, grads: g } = model;
+  const { numLayers: L, hiddenSize: nc, outputSize: V } = config;
+  const T = ws.steps, m = ws.batch, TM = T * m;
+  ops.push(['fill', g.length, 0, g, 0]);
+  const { weight: hw, bias: hb } = layout.head;
+  const top = outputOf(model, ws, L - 1);
+  // dWy += dY·C^Lᵀ, dby += rowsum(dY), ∂J/∂C^L = Wyᵀ·dY (written, not accumulated)
+  ops.push(['gemm', false, true, V, nc, TM, 1, ws.logits, 0, TM, top.data, top.offset, top.ld, 1, g, hw.offset, nc]);
+  ops.push(['rowSum', V, TM, ws.logits, 0, TM, g, hb.offset]);
+  ops.push(['gemm', true, false, nc, TM, V, 1, p, hw.offset, nc, ws.logits, 0, TM, 0, ws.layers[L - 1].buffers[cell.gradOutput], 0, TM]);
+  for (let l = L - 1; l >= 0; l--) {
+    const ctx = layerContext(model, ws, input, l);
+    // the layer accumulates ∂J/∂X into the gradient of the output below
+    if (ctx.dX) ops.push(['fill', nc * TM, 0, ctx.dX, 0]);
+    cell.recordBackward(ops, ctx);
+  }
+  ops.push(['sumSquares', g.length, g, 0, ws.scalars, 1]);
+  recordCarry(model, ops, ws);
+}
+
+/** Every layer's state after the last step into ws.state, for the next chunk of a stream. */
+export function recordCarry(model: RecordingModel, ops: Op[], ws: Workspace): void {
+  for (let l = 0; l < model.config.numLayers; l++) model.cell.recordCarry(ops, layerContext(model, ws, null, l));
+}
