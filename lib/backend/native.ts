@@ -86,7 +86,8 @@ export function loadAddon(): LoadedAddon {
       loaded = { addon, error: null, file, info };
       return loaded;
     } catch (e) {
-      problems.push(`${file}: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      problems.push(message.includes(file) ? message : `${file}: ${message}`);
     }
   }
   loaded = {
