@@ -4,6 +4,7 @@ import * as backends from './backend';
 export { backends };
 export type { Backend, BackendName, Kernels, Op, FloatArray, DType, Activation } from './backend/types';
 export { BackendUnavailableError } from './backend/errors';
+export type { AddonInfo, AddonSource } from './backend/native';
 export {
   zeros, sequenceZeros, matrixFrom, allocate, type Matrix, type Sequence, type TokenSequence,
 } from './tensor';

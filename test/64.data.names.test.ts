@@ -1,6 +1,20 @@
 import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { decodeTrainingText, splitTrainValidation, Vocabulary } from '../lib/data/text';
-import { BUILTIN_NAMES_SEED, builtinNamesText, loadBuiltinNames } from '../lib/data/names';
+import { BUILTIN_NAMES_FILE, BUILTIN_NAMES_SEED, builtinNamesText, loadBuiltinNames } from '../lib/data/names';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The @stdlib packages the shipped file is made from (devDependencies), or null when absent. */
+function stdlibDirs(): string[] | null {
+  const generator = require(path.join(ROOT, 'scripts', 'make-names.js')) as { PACKAGES: string[] };
+  try {
+    return generator.PACKAGES.map((name) => path.dirname(require.resolve(`${name}/package.json`, { paths: [ROOT] })));
+  } catch {
+    return null;
+  }
+}
 
 describe('64 data: built-in names', () => {
   // 4,951 female + 3,898 male = 8,849 entries in the packages; 427 repeat (unisex names in
@@ -38,5 +52,46 @@ describe('64 data: built-in names', () => {
     const split = splitTrainValidation(text, 0.1, 1);
     expect(split.validationLines).to.equal(842);
     expect(split.trainLines + split.validationLines).to.equal(DISTINCT_NAMES);
+  });
+
+  describe('the shipped data file', () => {
+    it('lives in the package root\'s data/ folder, which "files" ships with its NOTICE', () => {
+      expect(BUILTIN_NAMES_FILE).to.equal(path.join(ROOT, 'data', 'names.json'));
+      const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+      expect(pkg.files).to.include('data');
+      expect(fs.readFileSync(path.join(ROOT, 'data', 'NOTICE'), 'utf8')).to.match(/The Stdlib Authors/);
+      expect(fs.readFileSync(path.join(ROOT, 'data', 'LICENSE-stdlib'), 'utf8')).to.match(/Apache License\s+Version 2\.0/);
+      // Only the generator's inputs need the packages; a user's install has none of them.
+      expect(Object.keys(pkg.dependencies).filter((d: string) => d.startsWith('@stdlib/'))).to.deep.equal([]);
+    });
+
+    it('equals what scripts/make-names.js makes from the installed @stdlib packages', function () {
+      if (!stdlibDirs()) this.skip();
+      const { makeNameFiles } = require(path.join(ROOT, 'scripts', 'make-names.js')) as {
+        makeNameFiles(): Record<string, string>;
+      };
+      const made = makeNameFiles();
+      expect(Object.keys(made).sort()).to.deep.equal(['data/LICENSE-stdlib', 'data/NOTICE', 'data/names.json']);
+      for (const [file, text] of Object.entries(made)) {
+        expect(fs.readFileSync(path.join(ROOT, file), 'utf8'), `${file} is stale: run npm run names`).to.equal(text);
+      }
+    });
+
+    it('gives the list the packages gave: same names, same order, same count', function () {
+      const dirs = stdlibDirs();
+      if (!dirs) this.skip();
+      // What loadBuiltinNames did when it read the packages: each data/names.json in turn,
+      // first occurrence kept.
+      const before: string[] = [];
+      const seen = new Set<string>();
+      for (const dir of dirs as string[]) {
+        for (const name of JSON.parse(fs.readFileSync(path.join(dir, 'data', 'names.json'), 'utf8')) as string[]) {
+          if (!seen.has(name)) before.push(name);
+          seen.add(name);
+        }
+      }
+      expect(before).to.have.length(DISTINCT_NAMES);
+      expect(loadBuiltinNames()).to.deep.equal(before);
+    });
   });
 });

@@ -1,7 +1,7 @@
 // Backend registry: which backends exist here and how to get one. The native addon is
 // preferred; when it is missing, 'auto' falls back to 'ts', and asking for 'native' says why.
 import { BackendUnavailableError, invalidType } from './errors';
-import { createNativeBackend, loadAddon, type Addon } from './native';
+import { createNativeBackend, loadAddon, type Addon, type AddonInfo } from './native';
 import { createTsBackend } from './ts-backend';
 import type { Backend, BackendName } from './types';
 
@@ -28,6 +28,15 @@ export function nativeError(): string | null {
 /** The file the native addon was loaded from, or null. */
 export function nativeFile(): string | null {
   return native() ? loadAddon().file : null;
+}
+
+/**
+ * Which addon binary serves the native backend and where it came from ('prebuild' shipped in
+ * the package, 'node-gyp' or 'cmake-js' built from source, or 'NATIVE_RNN_ADDON'), or null
+ * without it (nativeError() says why).
+ */
+export function addonInfo(): AddonInfo | null {
+  return native() ? loadAddon().info : null;
 }
 
 /** A backend by name; 'auto' (the default) is native when present, else ts. */

@@ -1,5 +1,5 @@
-// The native backend: loads the addon (node-gyp's build, else cmake-js's) and forwards each
-// kernel after the shared TypeScript validation. The addon checks again in C++.
+// The native backend: loads the addon (a build from source, else the prebuilt one) and
+// forwards each kernel after the shared TypeScript validation. The addon checks again in C++.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkedKernel, validators, validateProgram, KERNEL_NAMES } from './validate';
@@ -19,44 +19,85 @@ export interface Addon extends Kernels {
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
 
-/** Where the loader looks for the addon, in order. */
-export function addonCandidates(): string[] {
-  const list: string[] = [];
-  if (process.env.NATIVE_RNN_ADDON) list.push(path.resolve(process.env.NATIVE_RNN_ADDON));
-  list.push(path.join(PACKAGE_ROOT, 'build', 'Release', 'native_rnn.node'));
-  list.push(path.join(PACKAGE_ROOT, 'build-cmake', 'Release', 'native_rnn.node'));
+/** Where a loaded addon came from: which build made the file the loader found. */
+export type AddonSource =
+  | 'NATIVE_RNN_ADDON' // the file that environment variable names
+  | 'node-gyp' //         built from source at install (or `npm run build:native`): build/Release
+  | 'cmake-js' //         built from source with `npm run build:cmake`: build-cmake/Release
+  | 'prebuild'; //        shipped in the package: prebuilds/<platform>-<arch>/
+
+/** Which addon binary serves the native backend. */
+export interface AddonInfo {
+  /** The absolute path of the loaded `.node` file. */
+  file: string;
+  source: AddonSource;
+  /** This process's platform, CPU architecture and (Linux) C library: 'linux-x64-glibc'. */
+  target: string;
+  /** The Node-API version the addon was built for (one binary serves every Node >= 20.17). */
+  napiVersion: number;
+}
+
+interface PrebuildPath {
+  target(): string;
+  prebuildFile(root: string): string;
+}
+// Plain JavaScript shared with the install script, which runs before the TypeScript is built.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const prebuildPath = require(path.join(PACKAGE_ROOT, 'scripts', 'prebuild-path.js')) as PrebuildPath;
+
+/**
+ * Where the loader looks for the addon, in order: a build from source before the prebuilt
+ * file, since one only exists when the prebuild did not fit or a build was asked for.
+ */
+export function addonCandidates(): { file: string; source: AddonSource }[] {
+  const list: { file: string; source: AddonSource }[] = [];
+  if (process.env.NATIVE_RNN_ADDON) list.push({ file: path.resolve(process.env.NATIVE_RNN_ADDON), source: 'NATIVE_RNN_ADDON' });
+  list.push({ file: path.join(PACKAGE_ROOT, 'build', 'Release', 'native_rnn.node'), source: 'node-gyp' });
+  list.push({ file: path.join(PACKAGE_ROOT, 'build-cmake', 'Release', 'native_rnn.node'), source: 'cmake-js' });
+  list.push({ file: prebuildPath.prebuildFile(PACKAGE_ROOT), source: 'prebuild' });
   return list;
 }
 
-let loaded: { addon: Addon | null; error: string | null; file: string | null } | null = null;
+export interface LoadedAddon {
+  addon: Addon | null;
+  error: string | null;
+  file: string | null;
+  info: AddonInfo | null;
+}
+
+let loaded: LoadedAddon | null = null;
 
 /** Loads the addon once; returns null and records why when it is missing or broken. */
-export function loadAddon(): { addon: Addon | null; error: string | null; file: string | null } {
+export function loadAddon(): LoadedAddon {
   if (loaded) return loaded;
   if (process.env.NATIVE_RNN_DISABLE_NATIVE === '1') {
-    loaded = { addon: null, error: 'the native backend is disabled by NATIVE_RNN_DISABLE_NATIVE=1', file: null };
+    loaded = { addon: null, error: 'the native backend is disabled by NATIVE_RNN_DISABLE_NATIVE=1', file: null, info: null };
     return loaded;
   }
   const problems: string[] = [];
-  for (const file of addonCandidates()) {
+  for (const { file, source } of addonCandidates()) {
     if (!fs.existsSync(file)) {
-      problems.push(`${file}: not built`);
+      problems.push(source === 'prebuild' ? `${file}: no prebuilt addon for ${prebuildPath.target()} in this package` : `${file}: not built`);
       continue;
     }
     try {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
       const addon = require(file) as Addon;
-      loaded = { addon, error: null, file };
+      const info: AddonInfo = { file, source, target: prebuildPath.target(), napiVersion: addon.napiVersion };
+      loaded = { addon, error: null, file, info };
       return loaded;
     } catch (e) {
-      problems.push(`${file}: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      problems.push(message.includes(file) ? message : `${file}: ${message}`);
     }
   }
   loaded = {
     addon: null,
     file: null,
+    info: null,
     error: 'the native addon could not be loaded (' + problems.join('; ') + '). ' +
-      'Build it with `npm run build:native` (needs a C++17 compiler, make and python3); ' +
+      'Build it from source with `NATIVE_RNN_BUILD_FROM_SOURCE=1 npm rebuild native-rnn` ' +
+      '(`npm run build:native` in a checkout; needs a C++17 compiler, make and python3); ' +
       'until then the pure-TypeScript backend "ts" serves.',
   };
   return loaded;
