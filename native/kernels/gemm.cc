@@ -85,9 +85,6 @@ constexpr index_t kTinyWork = 64;
 // runs) 3-20% faster than packing at N = 32..128 in float, even in double at 64, neutral
 // at 128-256, slower at 512.
 constexpr index_t kDirectAMaxN = 128;
-// Matrix-vector products stream their matrix once: their time is its bytes over the rate
-// one core reads from L2/L3 (an upper end, so that the estimate errs towards one thread).
-constexpr double kStreamBytesPerNs = 96.0;
 
 // The blocking of a table on this CPU (a few arithmetic operations per call; the test hook
 // overrides it).
@@ -339,7 +336,7 @@ void gemm_parallel_m(const Problem<T>& pr, int nt) {
                      p.csb, pjp->Bp + j0 * pjp->kc);
       };
       // Packing B is K*N copies against M*N*K multiply-adds: share it only when it is big.
-      if (threads_for(double(kc * nc) * 2 * sizeof(T) / kStreamBytesPerNs, slivers) > 1) {
+      if (threads_for(stream_ns(double(kc * nc) * 2 * sizeof(T)), slivers) > 1) {
         parallel_for(slivers, pack);
       } else {
         pack(0, slivers);
@@ -441,7 +438,7 @@ void gemm_vector(const Ukernels<T>& uk, bool transA, bool transB, index_t M, ind
     return;
   }
   const index_t blocks = (job.n + 63) / 64;
-  const double serial_ns = double(job.n) * double(K) * sizeof(T) / kStreamBytesPerNs;
+  const double serial_ns = stream_ns(double(job.n) * double(K) * sizeof(T));
   if (threads_for(serial_ns, blocks) > 1) {
     const Job* jp = &job;
     parallel_for(blocks, [jp](index_t b0, index_t b1) {

@@ -14,14 +14,14 @@ namespace nrnn {
 namespace {
 
 // The recurrence's fused step works on tiles of rows of n_c: each tile's product and its
-// activation run back to back while the tile is in cache, one tile per thread. Small steps
-// (under ~256k multiply-adds) stay in one tile on the calling thread, where the pool's
-// hand-off would cost more than it saves.
-template <typename F>
+// activation run back to back while the tile is in cache, one tile per thread. The
+// threading policy (runtime.h) keeps a step on the calling thread, in one tile, when its
+// multiply-adds take too little time to repay the pool's hand-off.
+template <typename T, typename F>
 void over_row_tiles(index_t n_c, index_t fma_per_row, F&& tile) {
   constexpr index_t kUnit = 16;  // rows: a multiple of every micro-kernel's MR
   const index_t units = (n_c + kUnit - 1) / kUnit;
-  if (num_threads() <= 1 || units < 2 || n_c * fma_per_row < (index_t{1} << 18)) {
+  if (threads_for(fma_ns<T>(double(n_c) * double(fma_per_row)), units) <= 1) {
     tile(index_t{0}, n_c);
     return;
   }
@@ -61,7 +61,7 @@ void rnn_forward(Activation act, index_t n_x, index_t n_c, index_t steps, index_
     const T* C_prev = H + (t - 1) * m;
     T* U_t = H + t * m;
     // rows [i0, i1): U_t += Wc[i0:i1, :]·C_{t−1}, then C_t = f(U_t) on the same tile
-    over_row_tiles(n_c, n_c * m, [&](index_t i0, index_t i1) {
+    over_row_tiles<T>(n_c, n_c * m, [&](index_t i0, index_t i1) {
       gemm(false, false, i1 - i0, m, n_c, T(1), Wc + i0 * n_c, n_c, C_prev, ldh, T(1),
            U_t + i0 * ldh, ldh);
       activation_forward(act, i1 - i0, m, U_t + i0 * ldh, ldh, U_t + i0 * ldh, ldh);
@@ -92,7 +92,7 @@ void rnn_backward(Activation act, index_t n_x, index_t n_c, index_t steps, index
     const T* dU_t = dU + (t - 1) * m;
     T* dU_prev = dU + (t - 2) * m;
     const T* C_prev = H + (t - 1) * m;
-    over_row_tiles(n_c, n_c * m, [&](index_t i0, index_t i1) {
+    over_row_tiles<T>(n_c, n_c * m, [&](index_t i0, index_t i1) {
       // rows i0..i1 of Wcᵀ are columns i0..i1 of Wc: the transposed operand starts at Wc + i0
       gemm(true, false, i1 - i0, m, n_c, T(1), Wc + i0, n_c, dU_t, Tm, T(1), dU_prev + i0 * Tm, Tm);
       activation_backward(act, i1 - i0, m, dU_prev + i0 * Tm, Tm, C_prev + i0 * ldh, ldh,

@@ -426,6 +426,11 @@ double fma_ns(double macs) {
   return macs / rate;
 }
 
+double stream_ns(double bytes) {
+  constexpr double kBytesPerNs = 96.0;
+  return bytes / kBytesPerNs;
+}
+
 template double fma_ns<float>(double);
 template double fma_ns<double>(double);
 

@@ -61,6 +61,10 @@ int threads_for(double serial_ns, index_t parts);
 template <typename T>
 double fma_ns(double macs);
 
+// Estimated time of a pass that streams `bytes` through one core (elementwise kernels,
+// matrix-vector products), at the upper end of what one core reads from L2/L3.
+double stream_ns(double bytes);
+
 // The pool's hand-off cost in ns: the latency between publishing a job and a worker
 // running it, plus the join. Measured at first use (a few empty jobs) and refined by every
 // job the pool runs (a moving average), so it follows the machine's load.
