@@ -227,13 +227,22 @@ void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, ind
       const index_t mr = std::min<index_t>(MR, mc - ir);
       T* Cij = Cj + ir * pr.ldc;
       const bool full = mr == MR && nr == NR;
+      const bool in_place = pr.direct_a && ir < mc_full;
+      const T* a = in_place ? Ablk + ir * pr.rsa : pr.direct_a ? Ap : Ap + ir * kc;
+      if (!full && uk.edge) {  // the table has edge kernels: straight into C's corner
+        if (in_place) {
+          uk.edge_direct(nr, kc, pr.alpha, a, pr.rsa, pr.csa, b, beta, Cij, pr.ldc);
+        } else {
+          uk.edge(mr, nr, kc, pr.alpha, a, b, beta, Cij, pr.ldc);
+        }
+        continue;
+      }
       T* cdst = full ? Cij : tile;
       const index_t ldd = full ? pr.ldc : NR;
       const T bdst = full ? beta : T(0);
-      if (pr.direct_a && ir < mc_full) {
-        uk.direct_a(kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, bdst, cdst, ldd);
+      if (in_place) {
+        uk.direct_a(kc, pr.alpha, a, pr.rsa, pr.csa, b, bdst, cdst, ldd);
       } else {
-        const T* a = pr.direct_a ? Ap : Ap + ir * kc;
         uk.packed(kc, pr.alpha, a, b, bdst, cdst, ldd);
       }
       if (!full) merge_tile(mr, nr, tile, NR, beta, Cij, pr.ldc);

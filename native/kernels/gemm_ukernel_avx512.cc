@@ -37,7 +37,12 @@ namespace {
 struct Avx512F32 {
   using T = float;
   using R = __m512;
+  using Mask = __mmask16;
   static constexpr int W = 16;
+  // The first n lanes (n <= W).
+  NRNN_UK_INLINE static Mask mask(index_t n) { return Mask((1u << n) - 1); }
+  NRNN_UK_INLINE static R load(const T* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  NRNN_UK_INLINE static void store(T* p, R r, Mask m) { _mm512_mask_storeu_ps(p, m, r); }
   NRNN_UK_INLINE static R zero() { return _mm512_setzero_ps(); }
   NRNN_UK_INLINE static R load(const T* p) { return _mm512_loadu_ps(p); }
   NRNN_UK_INLINE static void store(T* p, R r) { _mm512_storeu_ps(p, r); }
@@ -60,7 +65,11 @@ struct Avx512F32 {
 struct Avx512F64 {
   using T = double;
   using R = __m512d;
+  using Mask = __mmask8;
   static constexpr int W = 8;
+  NRNN_UK_INLINE static Mask mask(index_t n) { return Mask((1u << n) - 1); }
+  NRNN_UK_INLINE static R load(const T* p, Mask m) { return _mm512_maskz_loadu_pd(m, p); }
+  NRNN_UK_INLINE static void store(T* p, R r, Mask m) { _mm512_mask_storeu_pd(p, m, r); }
   NRNN_UK_INLINE static R zero() { return _mm512_setzero_pd(); }
   NRNN_UK_INLINE static R load(const T* p) { return _mm512_loadu_pd(p); }
   NRNN_UK_INLINE static void store(T* p, R r) { _mm512_storeu_pd(p, r); }
@@ -110,95 +119,117 @@ struct APanel<T, true> {
   }
 };
 
-// One k step at offset U: acc[r][v] += a(r, p+U) * b(p+U, v*W : v*W+W).
-template <class V, class AP, int U>
+// One k step at offset U: acc[r][v] += a(r, p+U) * b(p+U, v*W : v*W+W), r < M, v < NV.
+template <class V, class AP, int M, int NV, int U>
 NRNN_UK_INLINE void step(typename V::R (&acc)[kMR][2], const AP& ap, const typename V::T* b) {
   using R = typename V::R;
   constexpr int W = V::W;
-  const R b0 = V::load(b + U * 2 * W), b1 = V::load(b + U * 2 * W + W);
+  R bv[NV];
+#pragma GCC unroll 2
+  for (int v = 0; v < NV; ++v) bv[v] = V::load(b + U * 2 * W + v * W);
 #pragma GCC unroll 12
-  for (int r = 0; r < kMR; ++r) {
+  for (int r = 0; r < M; ++r) {
     const R av = V::bcast(ap.at(r, U));
-    acc[r][0] = V::fma(av, b0, acc[r][0]);
-    acc[r][1] = V::fma(av, b1, acc[r][1]);
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(av, bv[v], acc[r][v]);
   }
 }
 
 // n steps of k. The unrolling is left to GCC's RTL unroller (#pragma): unrolled by hand,
 // the four steps' loads were hoisted together and the accumulators spilled.
-template <class V, class AP>
+template <class V, class AP, int M, int NV>
 NRNN_UK_INLINE void steps(typename V::R (&acc)[kMR][2], AP& ap, const typename V::T*& b,
                           index_t n) {
   constexpr int NR = 2 * V::W;
 #pragma GCC unroll 4
-  for (index_t q = 0; q < n; ++q) {
-    step<V, AP, 0>(acc, ap, b);
+  for (index_t q = n; q > 0; --q) {
+    step<V, AP, M, NV, 0>(acc, ap, b);
     ap.advance(1);
     b += NR;
   }
 }
 
-// C[0:12, 0:NR] = alpha * A·B + beta * C; beta == 0 never reads C.
-template <class V, class AP>
+// C[0:M, 0:n] = alpha * A·B + beta * C, NV vectors of columns, the last vector's lanes
+// limited by `last` (all lanes for a full tile); beta == 0 never reads C. The B sliver is
+// always NR wide (packing zero-fills it), so only the accesses to C are masked.
+template <class V, class AP, int M, int NV>
 NRNN_UK_INLINE void tile(index_t k, typename V::T alpha, AP ap, const typename V::T* b,
-                         typename V::T beta, typename V::T* c, index_t ldc) {
+                         typename V::T beta, typename V::T* c, index_t ldc,
+                         typename V::Mask last) {
   using T = typename V::T;
   using R = typename V::R;
+  using Mask = typename V::Mask;
   constexpr int W = V::W;
   R acc[kMR][2];
 #pragma GCC unroll 12
-  for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = V::zero();
+  for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
 
   const index_t head = k > kPrefetchC ? k - kPrefetchC : 0;
-  steps<V>(acc, ap, b, head);
-  // A row of the tile is 128 bytes: two cache lines, three when C is not 64-byte aligned.
+  steps<V, AP, M, NV>(acc, ap, b, head);
+  // A row of the tile is at most 128 bytes: two cache lines, three when C is not 64-byte
+  // aligned.
   const char* cb = reinterpret_cast<const char*>(c);
   const index_t ldb = ldc * index_t(sizeof(T));
 #pragma GCC unroll 12
-  for (int r = 0; r < kMR; ++r) {
+  for (int r = 0; r < M; ++r) {
     _mm_prefetch(cb + r * ldb, _MM_HINT_ET0);
     _mm_prefetch(cb + r * ldb + 64, _MM_HINT_ET0);
-    _mm_prefetch(cb + r * ldb + 127, _MM_HINT_ET0);
+    if (NV == 2) _mm_prefetch(cb + r * ldb + 127, _MM_HINT_ET0);
   }
-  steps<V>(acc, ap, b, k - head);
+  steps<V, AP, M, NV>(acc, ap, b, k - head);
 
+  const Mask full = Mask(~Mask(0));
   if (alpha != T(1)) {
     const R va = V::set1(alpha);
 #pragma GCC unroll 12
-    for (int r = 0; r < kMR; ++r) {
-      acc[r][0] = V::mul(acc[r][0], va);
-      acc[r][1] = V::mul(acc[r][1], va);
-    }
+    for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[r][v] = V::mul(acc[r][v], va);
   }
   if (beta == T(0)) {  // C may hold NaN: store without reading it
 #pragma GCC unroll 12
-    for (int r = 0; r < kMR; ++r) {
-      V::store(c + r * ldc, acc[r][0]);
-      V::store(c + r * ldc + W, acc[r][1]);
-    }
+    for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) V::store(c + r * ldc + v * W, acc[r][v], v + 1 < NV ? full : last);
   } else if (beta == T(1)) {  // accumulating over KC blocks, and += gradients
 #pragma GCC unroll 12
-    for (int r = 0; r < kMR; ++r) {
-      T* cr = c + r * ldc;
-      V::store(cr, V::add(V::load(cr), acc[r][0]));
-      V::store(cr + W, V::add(V::load(cr + W), acc[r][1]));
-    }
+    for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        T* cp = c + r * ldc + v * W;
+        const Mask m = v + 1 < NV ? full : last;
+        V::store(cp, V::add(V::load(cp, m), acc[r][v]), m);
+      }
   } else {
     const R vb = V::set1(beta);
 #pragma GCC unroll 12
-    for (int r = 0; r < kMR; ++r) {
-      T* cr = c + r * ldc;
-      V::store(cr, V::fma(vb, V::load(cr), acc[r][0]));
-      V::store(cr + W, V::fma(vb, V::load(cr + W), acc[r][1]));
-    }
+    for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        T* cp = c + r * ldc + v * W;
+        const Mask m = v + 1 < NV ? full : last;
+        V::store(cp, V::fma(vb, V::load(cp, m), acc[r][v]), m);
+      }
   }
+}
+
+template <class V>
+using Packed = APanel<typename V::T, false>;
+template <class V>
+using InPlace = APanel<typename V::T, true>;
+
+template <class V>
+NRNN_UK_INLINE InPlace<V> in_place(const typename V::T* a, index_t rsa) {
+  return InPlace<V>{a, a + 4 * rsa, a + 8 * rsa, rsa, 3 * rsa};
 }
 
 template <class V>
 NRNN_UK_TARGET void tile_packed(index_t k, typename V::T alpha, const typename V::T* a,
                                 const typename V::T* b, typename V::T beta, typename V::T* c,
                                 index_t ldc) {
-  tile<V>(k, alpha, APanel<typename V::T, false>{a}, b, beta, c, ldc);
+  tile<V, Packed<V>, kMR, 2>(k, alpha, Packed<V>{a}, b, beta, c, ldc, V::mask(V::W));
 }
 
 template <class V>
@@ -206,10 +237,57 @@ NRNN_UK_TARGET void tile_direct(index_t k, typename V::T alpha, const typename V
                                 index_t rsa, index_t csa, const typename V::T* b,
                                 typename V::T beta, typename V::T* c, index_t ldc) {
   if (csa == 1) {  // row-major A, the only case the driver sends here
-    tile<V>(k, alpha, APanel<typename V::T, true>{a, a + 4 * rsa, a + 8 * rsa, rsa, 3 * rsa},
-            b, beta, c, ldc);
+    tile<V, InPlace<V>, kMR, 2>(k, alpha, in_place<V>(a, rsa), b, beta, c, ldc, V::mask(V::W));
   } else {  // any strides: the shared template (a call, so that it cannot crowd this loop)
     ukernel_direct_a<V, kMR, 2>(k, alpha, a, rsa, csa, b, beta, c, ldc);
+  }
+}
+
+// Edges: M rows (a switch over the compile-time row counts), one vector of columns when
+// n <= W. Only the m x n corner of C is touched.
+template <class V, class AP, int M>
+NRNN_UK_INLINE void edge_cols(index_t n, index_t k, typename V::T alpha, AP ap,
+                              const typename V::T* b, typename V::T beta, typename V::T* c,
+                              index_t ldc) {
+  if (n <= V::W) {
+    tile<V, AP, M, 1>(k, alpha, ap, b, beta, c, ldc, V::mask(n));
+  } else {
+    tile<V, AP, M, 2>(k, alpha, ap, b, beta, c, ldc, V::mask(n - V::W));
+  }
+}
+
+template <class V>
+NRNN_UK_TARGET void tile_edge(index_t m, index_t n, index_t k, typename V::T alpha,
+                              const typename V::T* a, const typename V::T* b,
+                              typename V::T beta, typename V::T* c, index_t ldc) {
+  const Packed<V> ap{a};
+  switch (m) {
+#define NRNN_EDGE_ROWS(M) \
+  case M: edge_cols<V, Packed<V>, M>(n, k, alpha, ap, b, beta, c, ldc); break;
+    NRNN_EDGE_ROWS(1) NRNN_EDGE_ROWS(2) NRNN_EDGE_ROWS(3) NRNN_EDGE_ROWS(4)
+    NRNN_EDGE_ROWS(5) NRNN_EDGE_ROWS(6) NRNN_EDGE_ROWS(7) NRNN_EDGE_ROWS(8)
+    NRNN_EDGE_ROWS(9) NRNN_EDGE_ROWS(10) NRNN_EDGE_ROWS(11) NRNN_EDGE_ROWS(12)
+#undef NRNN_EDGE_ROWS
+    default: break;
+  }
+}
+
+template <class V>
+NRNN_UK_TARGET void tile_edge_direct(index_t n, index_t k, typename V::T alpha,
+                                     const typename V::T* a, index_t rsa, index_t csa,
+                                     const typename V::T* b, typename V::T beta,
+                                     typename V::T* c, index_t ldc) {
+  if (csa == 1) {
+    edge_cols<V, InPlace<V>, kMR>(n, k, alpha, in_place<V>(a, rsa), b, beta, c, ldc);
+  } else {  // the shared template has no edge form: a full tile in a buffer, then merged
+    using T = typename V::T;
+    alignas(64) T buf[kMR * 2 * V::W];
+    ukernel_direct_a<V, kMR, 2>(k, alpha, a, rsa, csa, b, T(0), buf, 2 * V::W);
+    for (int r = 0; r < kMR; ++r)
+      for (index_t j = 0; j < n; ++j) {
+        T& cj = c[r * ldc + j];
+        cj = beta == T(0) ? buf[r * 2 * V::W + j] : buf[r * 2 * V::W + j] + beta * cj;
+      }
   }
 }
 
@@ -389,6 +467,8 @@ constexpr Ukernels<typename V::T> avx512_table(
   Ukernels<typename V::T> t = make_table<V, kMR, 2>();
   t.packed = &tile_packed<V>;
   t.direct_a = &tile_direct<V>;
+  t.edge = &tile_edge<V>;
+  t.edge_direct = &tile_edge_direct<V>;
   t.pack_a = pa;
   t.pack_b = pb;
   return t;

@@ -301,6 +301,8 @@ constexpr Ukernels<typename V::T> make_table() {
                                  NV * V::W,
                                  &ukernel_packed<V, MR, NV>,
                                  &ukernel_direct_a<V, MR, NV>,
+                                 nullptr,
+                                 nullptr,
                                  &pack_a<typename V::T, MR>,
                                  &pack_b<typename V::T, NV * V::W>,
                                  &gemv_rows<V>,
