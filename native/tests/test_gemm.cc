@@ -116,8 +116,9 @@ bool check_case(bool tA, bool tB, Shape s, index_t pad, T alpha, T beta, bool na
 // with one pad and three variants (the pass under forced small blocking).
 template <typename T>
 void run_suite(const std::string& prefix, std::mt19937& rng, bool full = true) {
-  // Boundaries of every table: MR in {4, 6, 12}, NR in {4, 8, 16, 32}, KC in {192, 256},
-  // MC in {64, 72, 128, 144}, NC in {4080, 4096}; the skinny-N path switches at N = 4*NR.
+  // Boundaries of every table: MR in {4, 6, 12} (every remainder of 12 among the M), NR in
+  // {4, 8, 16, 32}; KC, MC, NC as derived here (e.g. 256/504/8192 on a Zen 5) and forced
+  // small by the caller; the skinny-N path switches at N = 128.
   const std::vector<Shape> shapes = {
       {1, 1, 1},     {1, 37, 19},    {37, 1, 19},    {1, 1, 300},    {6, 16, 0},
       {17, 31, 13},  {257, 129, 65}, {5, 15, 3},     {6, 16, 8},     {7, 17, 9},
@@ -126,7 +127,8 @@ void run_suite(const std::string& prefix, std::mt19937& rng, bool full = true) {
       {15, 65, 257}, {71, 24, 30},   {72, 48, 40},   {73, 63, 50},   {143, 50, 20},
       {144, 130, 21}, {145, 129, 22}, {150, 128, 520}, {97, 66, 385}, {40, 300, 300}, {64, 32, 64},
       {256, 64, 256}, {7, 4097, 9},   {5, 4112, 3},  {1, 300, 700}, {500, 1, 300},
-      {1, 1, 5000},  {1, 70, 33},     {45, 1, 77},   {4, 4, 4},      {2, 3, 5}};
+      {1, 1, 5000},  {1, 70, 33},     {45, 1, 77},   {4, 4, 4},      {2, 3, 5},
+      {22, 45, 33},  {10, 17, 70},    {34, 100, 41}};
   const std::vector<index_t> pads = {0, 3};
   struct AB {
     double alpha, beta;
