@@ -4,7 +4,12 @@
 //
 //   npm run bench                      everything (several minutes)
 //   npm run bench -- --quick           fewer sizes and repetitions
-//   npm run bench -- --only gemm,step,overhead,memory
+//   npm run bench -- --only gemm,step,cell,overhead,memory
+//
+// GEMM figures are also given as a fraction of the FMA peak measured on this machine (a plain
+// FMA loop per ISA, type and thread count, from the C++ bench). Thread rows: "native 2t" is the
+// default thread count of a 2-core machine; the 2t/1t columns are medians of paired runs (one
+// thread and two alternating), so machine load hits both alike.
 //
 // Peers measured when present: OpenBLAS cblas_?gemm (apt-get install libopenblas-dev; built by
 // CMake as gemm_bench), PyTorch (apt-get install python3-torch; run with /usr/bin/python3),
@@ -13,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { backends, RNNModel, Trainer } from '../lib';
+import { backends, RNNCell, RNNModel, Trainer } from '../lib';
 import type { Backend, FloatArray } from '../lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -46,6 +51,40 @@ function timeIt(fn: () => void, samples: number, minMs: number): number {
     out.push((performance.now() - t0) / 1000 / calls);
   }
   return median(out);
+}
+
+/**
+ * Two variants timed alternately (a, b, a, b, ...): medians of each and the median of the
+ * per-pair ratios b/a. setup() runs before each variant's sample (e.g. sets the thread count).
+ */
+function pairedTimes(a: () => void, b: () => void, setupA: () => void, setupB: () => void, samples: number, minMs: number):
+  { a: number; b: number; ratio: number } {
+  const calls = (fn: () => void, setup: () => void): number => {
+    setup();
+    fn();
+    let n = 1;
+    for (;;) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) fn();
+      const ms = performance.now() - t0;
+      if (ms >= minMs || n >= 1 << 20) return n;
+      n *= ms > 0 ? Math.min(16, Math.max(2, Math.ceil(minMs / ms))) : 16;
+    }
+  };
+  const na = calls(a, setupA), nb = calls(b, setupB);
+  const ta: number[] = [], tb: number[] = [], ratios: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    setupA();
+    let t0 = performance.now();
+    for (let i = 0; i < na; i++) a();
+    ta.push((performance.now() - t0) / 1000 / na);
+    setupB();
+    t0 = performance.now();
+    for (let i = 0; i < nb; i++) b();
+    tb.push((performance.now() - t0) / 1000 / nb);
+    ratios.push(tb[s] / ta[s]);
+  }
+  return { a: median(ta), b: median(tb), ratio: median(ratios) };
 }
 
 function table(title: string, header: string[], rows: Array<Array<string | number>>): void {
@@ -105,10 +144,14 @@ function gemmShapes(): GemmShape[] {
   return [...square, ...rnn];
 }
 
-function gemmGflops(k: Backend, s: GemmShape, f32: boolean, samples: number): number {
+function gemmCall(k: Backend, s: GemmShape, f32: boolean): () => void {
   const A = randomArray(s.M * s.K, f32, 1), B = randomArray(s.K * s.N, f32, 2), C = f32 ? new Float32Array(s.M * s.N) : new Float64Array(s.M * s.N);
   const lda = s.tA ? s.M : s.K, ldb = s.tB ? s.K : s.N;
-  const sec = timeIt(() => k.gemm(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, B, 0, ldb, 0, C, 0, s.N), samples, quick ? 60 : 150);
+  return () => k.gemm(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, B, 0, ldb, 0, C, 0, s.N);
+}
+
+function gemmGflops(k: Backend, s: GemmShape, f32: boolean, samples: number): number {
+  const sec = timeIt(gemmCall(k, s, f32), samples, quick ? 60 : 150);
   return (2 * s.M * s.N * s.K) / sec / 1e9;
 }
 
@@ -118,6 +161,8 @@ function gemmGflops(k: Backend, s: GemmShape, f32: boolean, samples: number): nu
  * paired ratio ours/OpenBLAS. Keyed "s|d MxNxK NN|NT|TN|TT".
  */
 type BlasRow = { openblas1: number; openblas2: number; ratio1: number; ratio2: number; ours1: number; ours2: number };
+/** FMA peaks (GFLOP/s) of the detected ISA from the C++ bench, keyed "s1", "s2", "d1", "d2". */
+const fmaPeak = new Map<string, number>();
 function openblasGemm(): Map<string, BlasRow> | null {
   const dir = path.join(ROOT, 'build-bench');
   const exe = path.join(dir, 'gemm_bench');
@@ -130,14 +175,20 @@ function openblasGemm(): Map<string, BlasRow> | null {
   const r = spawnSync(exe, ['--json', ...(quick ? ['--quick', '--reps', '5'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) return null;
   type Entry = { M: number; N: number; K: number; transA: boolean; transB: boolean; dtype: string; threads: number; ours: number; openblas: number | null; ratio: number | null };
-  let parsed: { openblas: string | null; results: Entry[] };
+  type Peak = { isa: string; dtype: string; threads: number; gflops: number };
+  let parsed: { openblas: string | null; openblas_core?: string; openblas_core_note?: string; machine: { detected_isa: string }; fma_peak?: Peak[]; results: Entry[] };
   try {
     parsed = JSON.parse(r.stdout) as typeof parsed;
   } catch {
     return null;
   }
+  for (const p of parsed.fma_peak ?? []) {
+    if (p.isa === parsed.machine.detected_isa) fmaPeak.set(`${p.dtype === 'float' ? 's' : 'd'}${p.threads}`, p.gflops);
+  }
+  report.fmaPeak = parsed.fma_peak ?? null;
   if (parsed.openblas === null) return null;
   report.openblas = parsed.openblas;
+  report.openblasCore = { core: parsed.openblas_core ?? null, note: parsed.openblas_core_note ?? null };
   const out = new Map<string, BlasRow>();
   for (const e of parsed.results) {
     // Rows of other CPU paths (e.g. the portable one) carry no OpenBLAS figure: skip them.
@@ -158,16 +209,35 @@ function benchGemm(): void {
   const samples = quick ? 3 : 5;
   const results: Array<Record<string, unknown>> = [];
   const blas = openblasGemm();
+  // Without the C++ bench, the one-thread peak the addon measured for its threading policy.
+  const info = backends.cpuInfo() as { detected?: string; fmaPeakGflops?: { float32: number; float64: number } } | null;
+  if (!fmaPeak.has('s1') && info?.fmaPeakGflops) {
+    fmaPeak.set('s1', info.fmaPeakGflops.float32);
+    fmaPeak.set('d1', info.fmaPeakGflops.float64);
+  }
+  if (fmaPeak.size > 0) {
+    const isa = info?.detected ?? '?';
+    console.log(`\nFMA peak (plain FMA loop, ${isa}), GFLOP/s: float 1t ${fmt(fmaPeak.get('s1') ?? NaN)}, 2t ${fmt(fmaPeak.get('s2') ?? NaN)}; ` +
+      `double 1t ${fmt(fmaPeak.get('d1') ?? NaN)}, 2t ${fmt(fmaPeak.get('d2') ?? NaN)}`);
+    const core = report.openblasCore as { core: string | null; note: string | null } | undefined;
+    if (core?.core) console.log(`OpenBLAS kernels: ${core.core} (${core.note ?? ''})`);
+  }
   for (const f32 of [true, false]) {
     const rows: Array<Array<string | number>> = [];
     for (const s of gemmShapes()) {
       const r: Record<string, number> = {};
       if (native) {
-        native.setNumThreads(1);
-        r.native1 = gemmGflops(native, s, f32, samples);
-        native.setNumThreads(2);
-        r.native2 = gemmGflops(native, s, f32, samples);
+        // One thread and two alternating: the 2t/1t ratio is a median of pairs.
+        const call = gemmCall(native, s, f32);
+        const t = pairedTimes(call, call, () => native.setNumThreads(1), () => native.setNumThreads(2), samples, quick ? 60 : 150);
+        const flop = 2 * s.M * s.N * s.K;
+        r.native1 = flop / t.a / 1e9;
+        r.native2 = flop / t.b / 1e9;
+        r.speedup2 = 1 / t.ratio;
       }
+      const dt = f32 ? 's' : 'd';
+      r.peak1 = 100 * (r.native1 ?? NaN) / (fmaPeak.get(`${dt}1`) ?? NaN);
+      r.peak2 = 100 * (r.native2 ?? NaN) / (fmaPeak.get(`${dt}2`) ?? NaN);
       // The pure-TS gemm takes seconds at 1024³ and up: measured up to 512³ and the RNN shapes.
       r.ts = s.M * s.N * s.K <= 512 ** 3 * 2 ? gemmGflops(ts, s, f32, quick ? 1 : 3) : NaN;
       const key = `${f32 ? 's' : 'd'} ${s.M}x${s.N}x${s.K} ${s.tA ? 'T' : 'N'}${s.tB ? 'T' : 'N'}`;
@@ -178,11 +248,15 @@ function benchGemm(): void {
       // steadier than the ratio of medians taken minutes apart.
       r.paired1 = (b?.ratio1 ?? NaN) * 100;
       r.paired2 = (b?.ratio2 ?? NaN) * 100;
+      r.blasPeak1 = 100 * r.blas1 / (fmaPeak.get(`${dt}1`) ?? NaN);
+      r.blasPeak2 = 100 * r.blas2 / (fmaPeak.get(`${dt}2`) ?? NaN);
       results.push({ dtype: f32 ? 'float32' : 'float64', shape: s, gflops: r });
-      rows.push([s.name, r.native1 ?? NaN, r.native2 ?? NaN, r.ts, r.blas1, r.blas2, r.paired1, r.paired2, r.native1 / r.ts]);
+      rows.push([s.name, r.native1 ?? NaN, r.native2 ?? NaN, r.speedup2 ?? NaN, r.peak1, r.peak2, r.ts, r.blas1, r.blas2, r.blasPeak1, r.blasPeak2,
+        r.paired1, r.paired2, r.native1 / r.ts]);
     }
-    table(`GEMM ${f32 ? 'float32' : 'float64'} GFLOP/s (median)${blas ? '' : ' — OpenBLAS not measured: apt-get install libopenblas-dev'}`,
-      ['shape', 'native 1t', 'native 2t', 'ts', 'OpenBLAS 1t', 'OpenBLAS 2t', 'ours/BLAS 1t %', 'ours/BLAS 2t %', 'native/ts'], rows);
+    table(`GEMM ${f32 ? 'float32' : 'float64'} GFLOP/s (median; % peak = of the FMA peak above)${blas ? '' : ' — OpenBLAS not measured: apt-get install libopenblas-dev'}`,
+      ['shape', 'native 1t', 'native 2t', '2t/1t', '% peak 1t', '% peak 2t', 'ts', 'OpenBLAS 1t', 'OpenBLAS 2t', 'BLAS % peak 1t', 'BLAS % peak 2t',
+        'ours/BLAS 1t %', 'ours/BLAS 2t %', 'native/ts'], rows);
   }
   native?.setNumThreads(os.cpus().length);
   report.gemm = results;
@@ -192,19 +266,36 @@ function benchGemm(): void {
 const CONFIGS: Array<[number, number, number, number]> = [[64, 32, 32, 64], [128, 32, 64, 65], [256, 64, 32, 65], [512, 64, 32, 65], [1024, 32, 16, 65]];
 
 async function stepMs(backendName: 'native' | 'ts', threads: number, [nc, m, T, V]: [number, number, number, number], reps: number): Promise<number> {
+  return (await stepsMs(backendName, [threads], [nc, m, T, V], reps)).ms[0];
+}
+
+/**
+ * Median ms of a training step for each thread count, the counts alternating step by step
+ * (so that machine load hits them alike), and the median of the per-round ratios to the first.
+ */
+async function stepsMs(backendName: 'native' | 'ts', threads: number[], [nc, m, T, V]: [number, number, number, number], reps: number):
+  Promise<{ ms: number[]; ratio: number[] }> {
   const model = new RNNModel({ inputSize: nc, outputSize: V, hiddenSize: nc, dtype: 'float32', backend: backendName, seed: 1 });
-  model.backend.setNumThreads(threads);
   const trainer = new Trainer(model, { optimizer: 'adam', lr: 1e-3 });
   const input = { rows: nc, steps: T, batch: m, data: randomArray(nc * T * m, true, 3) };
   const target = Int32Array.from({ length: T * m }, (_, k) => (k * 7919) % V);
-  await trainer.trainStep(input, target);
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
+  const times = threads.map(() => [] as number[]);
+  const ratios = threads.map(() => [] as number[]);
+  for (const t of threads) {
+    model.backend.setNumThreads(t);
     await trainer.trainStep(input, target);
-    times.push(performance.now() - t0);
   }
-  return median(times);
+  for (let r = 0; r < reps; r++) {
+    for (const [i, t] of threads.entries()) {
+      model.backend.setNumThreads(t);
+      const t0 = performance.now();
+      await trainer.trainStep(input, target);
+      times[i].push(performance.now() - t0);
+      ratios[i].push(times[i][r] / times[0][r]);
+    }
+  }
+  model.backend.setNumThreads(os.cpus().length);
+  return { ms: times.map(median), ratio: ratios.map(median) };
 }
 
 function torchSteps(configs: typeof CONFIGS, reps: number): Map<string, { ms: Record<string, number>; version: string }> | null {
@@ -259,8 +350,10 @@ async function benchSteps(): Promise<void> {
     const key = c.join(',');
     const r: Record<string, number> = {};
     if (hasNative) {
-      r.native1 = await stepMs('native', 1, c, reps);
-      r.native2 = await stepMs('native', 2, c, reps);
+      const p = await stepsMs('native', [1, 2], c, reps);
+      r.native1 = p.ms[0];
+      r.native2 = p.ms[1];
+      r.ratio2 = p.ratio[1];
     }
     r.ts = await stepMs('ts', 1, c, c[0] >= 512 ? 1 : quick ? 1 : 3);
     const t = torch?.get(key);
@@ -271,13 +364,42 @@ async function benchSteps(): Promise<void> {
     const torchBest = Math.min(r.torch1, r.torch2);
     const tokens = c[1] * c[2];
     results.push({ config: { hidden: c[0], batch: c[1], steps: c[2], classes: c[3] }, ms: r, tokensPerSecondNative: tokens / best * 1000 });
-    rows.push([`(${key})`, r.native1 ?? NaN, r.native2 ?? NaN, r.ts, r.torch1, r.torch2, r.tfjs,
+    rows.push([`(${key})`, r.native1 ?? NaN, r.native2 ?? NaN, r.ratio2 ?? NaN, r.ts, r.torch1, r.torch2, r.tfjs,
       tokens / best * 1000, torchBest / best, r.tfjs / best, r.ts / best]);
   }
   table('Training step, ms (median; float32, dense inputs n_x = n_c, Adam)' +
     (torch ? '' : ' — PyTorch not measured: apt-get install python3-torch') + (tfjs ? '' : ' — TF.js wasm not measured'),
-  ['(n_c,m,T,V)', 'native 1t', 'native 2t', 'ts', 'torch 1t', 'torch 2t', 'tfjs wasm', 'tokens/s', 'torch/native', 'tfjs/native', 'ts/native'], rows);
+  ['(n_c,m,T,V)', 'native 1t', 'native 2t', '2t/1t', 'ts', 'torch 1t', 'torch 2t', 'tfjs wasm', 'tokens/s', 'torch/native', 'tfjs/native', 'ts/native'], rows);
   report.trainingStep = { results, torch: torch ? [...torch.values()][0]?.version : null };
+}
+
+// ---- one RNNCell, forward and backward over a sequence ------------------------------------------
+// The synchronous cell API (forwardSequence + backwardSequence) at small sizes, where a second
+// thread has the least work to share: the default thread count must not be slower than one.
+function benchCell(): void {
+  if (!backends.available().includes('native')) return;
+  const native = backends.get('native');
+  const rows: Array<Array<string | number>> = [];
+  const results: Array<Record<string, unknown>> = [];
+  for (const [nc, m, T] of [[64, 32, 32], [256, 32, 32]] as Array<[number, number, number]>) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      const f32 = dtype === 'float32';
+      const cell = new RNNCell({ inputSize: nc, hiddenSize: nc, dtype, backend: 'native', seed: 1 });
+      const X = { rows: nc, steps: T, batch: m, data: randomArray(nc * T * m, f32, 5) };
+      const dC = { rows: nc, steps: T, batch: m, data: randomArray(nc * T * m, f32, 6) };
+      const once = (): void => {
+        const f = cell.forwardSequence(X);
+        cell.backwardSequence(dC, f.cache);
+      };
+      const t = pairedTimes(once, once, () => native.setNumThreads(1), () => native.setNumThreads(os.cpus().length), quick ? 5 : 9, quick ? 50 : 100);
+      results.push({ config: { hidden: nc, batch: m, steps: T, dtype }, ms1: t.a * 1e3, msDefault: t.b * 1e3, ratio: t.ratio });
+      rows.push([`(${nc},${m},${T}) ${dtype}`, t.a * 1e3, t.b * 1e3, t.ratio]);
+    }
+  }
+  native.setNumThreads(os.cpus().length);
+  table(`RNNCell forwardSequence + backwardSequence, ms (median; default = ${os.cpus().length} threads; ratio = median of paired runs)`,
+    ['(n_c,m,T) dtype', 'native 1t', 'native default', 'default/1t'], rows);
+  report.cell = results;
 }
 
 // ---- per-call overhead -------------------------------------------------------------------------
@@ -337,6 +459,7 @@ async function main(): Promise<void> {
   console.log(`native-rnn bench — ${JSON.stringify(report.machine)}`);
   if (want('gemm')) benchGemm();
   if (want('step')) await benchSteps();
+  if (want('cell')) benchCell();
   if (want('overhead')) benchOverhead();
   if (want('memory')) benchMemory();
   const dir = path.join(ROOT, 'bench', 'results');

@@ -65,8 +65,9 @@ describe('01 setup: the prebuilt addon', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rnn-prebuild-'));
     root = path.join(dir, 'node_modules', 'native-rnn');
     fs.mkdirSync(path.join(root, 'scripts'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'native'), { recursive: true });
     fs.cpSync(path.join(ROOT, 'dist', 'lib'), path.join(root, 'dist', 'lib'), { recursive: true });
-    for (const f of ['package.json', 'scripts/build-native.js', 'scripts/prebuild-path.js']) {
+    for (const f of ['package.json', 'scripts/build-native.js', 'scripts/prebuild-path.js', 'native/kernels.json']) {
       fs.copyFileSync(path.join(ROOT, f), path.join(root, f));
     }
     stub = path.join(dir, 'fake-node-gyp.js');

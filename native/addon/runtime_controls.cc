@@ -29,6 +29,21 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   o.Set("detected", isa_name(detected_isa()));
   o.Set("active", isa_name(active_isa()));
   o.Set("threads", num_threads());
+  // What the gemm blocking and the threading policy use: the data caches (bytes), the FMA
+  // peak of the active path on one thread (GFLOP/s, measured once at first use) and the
+  // pool's hand-off cost (ns).
+  const CacheInfo& ci = cache_info();
+  Napi::Object caches = Napi::Object::New(info.Env());
+  caches.Set("l1d", double(ci.l1d));
+  caches.Set("l2", double(ci.l2));
+  caches.Set("l3", double(ci.l3));
+  caches.Set("source", ci.source);
+  o.Set("caches", caches);
+  Napi::Object peak = Napi::Object::New(info.Env());
+  peak.Set("float32", 2e6 / fma_ns<float>(1e6));
+  peak.Set("float64", 2e6 / fma_ns<double>(1e6));
+  o.Set("fmaPeakGflops", peak);
+  o.Set("handoffNs", handoff_ns());
   return o;
 }
 

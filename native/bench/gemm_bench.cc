@@ -1,8 +1,19 @@
 // gemm_bench: GFLOP/s of nrnn::gemm (each ISA path, 1 and 2 threads) against OpenBLAS's
 // cblas_sgemm / cblas_dgemm measured in the same run, at 64^3 ... 2048^3 and the RNN
-// shapes. Medians of several repetitions; ratios ours/OpenBLAS.
+// shapes. Medians of several repetitions; ratios ours/OpenBLAS. Every figure is also given
+// as a fraction of the FMA peak the bench measures first on this machine (a plain loop of
+// independent FMAs, per ISA, type and thread count: runtime.h, measure_fma_peak).
 //
 //   gemm_bench [--json] [--reps N] [--quick] [--all-isas] [--filter SUBSTRING]
+//              [--blocking KC,MC,NC] [--openblas-core auto|NAME]
+//
+// OpenBLAS picks its kernels by CPU model unless OPENBLAS_CORETYPE names a core. The bench
+// compares with OpenBLAS's own choice for this CPU (--openblas-core auto, the default: an
+// inherited OPENBLAS_CORETYPE is dropped, e.g. a Haswell forced by a container image on an
+// AVX-512 machine, where OpenBLAS itself picks its SkylakeX kernels) or with the named
+// core. OpenBLAS reads the variable from the environment the process started with (a
+// setenv before dlopen is not seen), so the bench re-executes itself once when it has to
+// change it. The core used is printed.
 //
 // OpenBLAS (Debian/Ubuntu: apt-get install -y libopenblas-dev) is loaded with dlopen, so
 // the bench builds and runs without it. Loading it ourselves lets us set
@@ -11,6 +22,7 @@
 // the next measurement of ours. 2^22 cycles (~2 ms) still keeps them spinning between the
 // back-to-back calls of one measurement, so OpenBLAS's own figures are unaffected.
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/gemm_internal.h"
 #include "kernels/kernels.h"
 #include "kernels/runtime.h"
 
@@ -45,6 +58,7 @@ struct OpenBlas {
   dgemm_fn dgemm = nullptr;
   void (*set_threads)(int) = nullptr;
   char* (*get_config)() = nullptr;
+  char* (*get_corename)() = nullptr;
   bool ok() const { return sgemm && dgemm; }
 };
 
@@ -58,6 +72,7 @@ OpenBlas load_openblas() {
   ob.dgemm = reinterpret_cast<dgemm_fn>(dlsym(h, "cblas_dgemm"));
   ob.set_threads = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
   ob.get_config = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_config"));
+  ob.get_corename = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_corename"));
   return ob;
 }
 
@@ -111,6 +126,40 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// FMA peaks measured at the start: [isa][f64][threads - 1], GFLOP/s.
+double g_peak[3][2][2] = {};
+
+void measure_peaks(double seconds) {
+  for (nrnn::Isa isa : {nrnn::Isa::Avx512, nrnn::Isa::Avx2, nrnn::Isa::Generic})
+    for (int f64 = 0; f64 < 2; ++f64)
+      for (int t = 1; t <= 2; ++t) {
+        nrnn::set_num_threads(t);
+        g_peak[int(isa)][f64][t - 1] = nrnn::measure_fma_peak(isa, f64 != 0, t, seconds);
+      }
+}
+
+double peak_of(nrnn::Isa isa, bool f64, int threads) {
+  return g_peak[int(isa)][f64 ? 1 : 0][threads - 1];
+}
+
+// The blocking gemm derives from the caches for the tiles of the detected path.
+void print_blocking(const nrnn::CacheInfo& ci) {
+  namespace gd = nrnn::gemm_detail;
+  const gd::Ukernels<float>* f = &gd::kGenericF32;
+  const gd::Ukernels<double>* d = &gd::kGenericF64;
+#if defined(__x86_64__)
+  if (nrnn::detected_isa() == nrnn::Isa::Avx512) f = &gd::kAvx512F32, d = &gd::kAvx512F64;
+  if (nrnn::detected_isa() == nrnn::Isa::Avx2) f = &gd::kAvx2F32, d = &gd::kAvx2F64;
+#endif
+  const gd::Blocking bf = gd::blocking_for(f->mr, f->nr, 4, ci);
+  const gd::Blocking bd = gd::blocking_for(d->mr, d->nr, 8, ci);
+  std::printf("blocking %s: float %dx%d KC %lld MC %lld NC %lld, double %dx%d KC %lld MC %lld "
+              "NC %lld\n",
+              nrnn::isa_name(nrnn::detected_isa()), f->mr, f->nr, (long long)bf.kc,
+              (long long)bf.mc, (long long)bf.nc, d->mr, d->nr, (long long)bd.kc,
+              (long long)bd.mc, (long long)bd.nc);
+}
+
 struct Result {
   const Case* c;
   const char* dtype;
@@ -118,6 +167,7 @@ struct Result {
   int threads;
   double ours, openblas;  // GFLOP/s medians; openblas < 0 when absent
   double ratio;           // median over the repetitions of ours/openblas in that repetition
+  double peak;            // the FMA peak of this ISA, type and thread count
 };
 
 // OpenBLAS's idle workers spin ~2^22 cycles after a call, ours 200 µs: let the other side's
@@ -183,7 +233,7 @@ void bench_case(const Case& c, const OpenBlas& ob, int reps, bool all_isas,
       }
       out.push_back(Result{&c, is_f32 ? "float" : "double", nrnn::isa_name(isa), threads,
                            median(g_ours), compare ? median(g_theirs) : -1,
-                           compare ? median(ratios) : -1});
+                           compare ? median(ratios) : -1, peak_of(isa, !is_f32, threads)});
     }
     nrnn::set_isa(nrnn::detected_isa());
   }
@@ -191,10 +241,36 @@ void bench_case(const Case& c, const OpenBlas& ob, int reps, bool all_isas,
 
 }  // namespace
 
+// Makes OPENBLAS_CORETYPE what --openblas-core asks for, re-executing the bench if it must
+// change (once: NRNN_BENCH_REEXEC marks the second run). Returns a note for the report.
+std::string choose_openblas_core(int argc, char** argv) {
+  std::string want = "auto";
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--openblas-core") want = argv[i + 1];
+  const char* have = std::getenv("OPENBLAS_CORETYPE");
+  const bool ok = want == "auto" ? have == nullptr : (have && want == have);
+  if (!ok && !std::getenv("NRNN_BENCH_REEXEC")) {
+    setenv("NRNN_BENCH_REEXEC", have ? have : "", 1);
+    if (want == "auto") {
+      unsetenv("OPENBLAS_CORETYPE");
+    } else {
+      setenv("OPENBLAS_CORETYPE", want.c_str(), 1);
+    }
+    execv("/proc/self/exe", argv);  // returns only on failure: go on as we are
+  }
+  const char* inherited = std::getenv("NRNN_BENCH_REEXEC");
+  if (inherited && *inherited && want == "auto")
+    return std::string("OpenBLAS's own choice; the inherited OPENBLAS_CORETYPE=") + inherited +
+           " was dropped (--openblas-core " + inherited + " keeps it)";
+  return want == "auto" ? "OpenBLAS's own choice" : "forced with --openblas-core";
+}
+
 int main(int argc, char** argv) {
+  const std::string core_note = choose_openblas_core(argc, argv);
   bool json = false, quick = false, all_isas = false;
   int reps = 9;
   std::string filter;
+  long long bkc = 0, bmc = 0, bnc = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--json") json = true;
@@ -202,14 +278,39 @@ int main(int argc, char** argv) {
     else if (a == "--all-isas") all_isas = true;
     else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--filter" && i + 1 < argc) filter = argv[++i];
+    else if (a == "--openblas-core" && i + 1 < argc) ++i;  // see choose_openblas_core
+    else if (a == "--blocking" && i + 1 < argc &&
+             std::sscanf(argv[++i], "%lld,%lld,%lld", &bkc, &bmc, &bnc) == 3 && bkc > 0)
+      nrnn::gemm_detail::set_test_blocking(bkc, bmc, bnc);
     else {
       std::fprintf(stderr,
                    "usage: gemm_bench [--json] [--reps N] [--quick] [--all-isas] "
-                   "[--filter SUBSTRING]\n");
+                   "[--filter SUBSTRING] [--blocking KC,MC,NC] [--openblas-core auto|NAME]\n");
       return 2;
     }
   }
   const OpenBlas ob = load_openblas();
+  measure_peaks(quick ? 0.05 : 0.2);
+  const nrnn::CacheInfo& ci = nrnn::cache_info();
+  if (!json) {
+    std::printf("caches (%s): L1d %lld KiB %d-way, L2 %lld KiB, L3 %lld KiB shared by %d\n",
+                ci.source, (long long)ci.l1d >> 10, ci.l1d_ways, (long long)ci.l2 >> 10,
+                (long long)ci.l3 >> 10, ci.l3_shared_by);
+    std::printf("FMA peak, GFLOP/s (plain FMA loop):");
+    for (nrnn::Isa isa : {nrnn::Isa::Avx512, nrnn::Isa::Avx2, nrnn::Isa::Generic})
+      for (int f64 = 0; f64 < 2; ++f64) {
+        if (peak_of(isa, f64, 1) <= 0) continue;
+        std::printf("  %s %s %.0f / %.0f", nrnn::isa_name(isa), f64 ? "double" : "float",
+                    peak_of(isa, f64, 1), peak_of(isa, f64, 2));
+      }
+    std::printf("  (1 / 2 threads)\n");
+    print_blocking(ci);
+    if (ob.ok())
+      std::printf("OpenBLAS core: %s (%s)\n", ob.get_corename ? ob.get_corename() : "?",
+                  core_note.c_str());
+    std::printf("%-24s %-6s %-7s %-3s %8s %6s %9s %6s %7s\n", "shape", "type", "isa", "thr",
+                "ours", "%peak", "openblas", "%peak", "ratio");
+  }
 
   std::vector<Case> cases;
   for (index_t n : {64, 128, 256, 512, 1024, 2048}) {
@@ -242,13 +343,14 @@ int main(int argc, char** argv) {
     if (!json) {
       for (const Result& r : results) {
         if (r.c != &c) continue;
-        char theirs[32] = "      -", ratio[32] = "     -";
+        char theirs[32] = "        -", tpeak[32] = "     -", ratio[32] = "      -";
         if (r.openblas > 0) {
-          std::snprintf(theirs, sizeof theirs, "%7.1f", r.openblas);
-          std::snprintf(ratio, sizeof ratio, "%5.0f%%", 100.0 * r.ratio);
+          std::snprintf(theirs, sizeof theirs, "%9.1f", r.openblas);
+          std::snprintf(tpeak, sizeof tpeak, "%5.1f%%", 100.0 * r.openblas / r.peak);
+          std::snprintf(ratio, sizeof ratio, "%6.1f%%", 100.0 * r.ratio);
         }
-        std::printf("%-24s %-6s %-7s %dt  ours %7.1f  openblas %s  ratio %s\n", c.name.c_str(),
-                    r.dtype, r.isa, r.threads, r.ours, theirs, ratio);
+        std::printf("%-24s %-6s %-7s %dt  %8.1f %5.1f%% %s %s %s\n", c.name.c_str(), r.dtype,
+                    r.isa, r.threads, r.ours, 100.0 * r.ours / r.peak, theirs, tpeak, ratio);
       }
       std::fflush(stdout);
     }
@@ -262,6 +364,25 @@ int main(int argc, char** argv) {
     std::printf("  \"openblas\": %s%s%s,\n", ob.ok() ? "\"" : "",
                 ob.ok() ? (ob.get_config ? ob.get_config() : "present") : "null",
                 ob.ok() ? "\"" : "");
+    std::printf("  \"openblas_core\": \"%s\",\n  \"openblas_core_note\": \"%s\",\n",
+                ob.ok() && ob.get_corename ? ob.get_corename() : "", core_note.c_str());
+    std::printf("  \"caches\": {\"source\": \"%s\", \"l1d\": %lld, \"l1d_ways\": %d, "
+                "\"l2\": %lld, \"l3\": %lld, \"l3_shared_by\": %d},\n",
+                ci.source, (long long)ci.l1d, ci.l1d_ways, (long long)ci.l2, (long long)ci.l3,
+                ci.l3_shared_by);
+    std::printf("  \"fma_peak\": [");
+    bool first = true;
+    for (nrnn::Isa isa : {nrnn::Isa::Avx512, nrnn::Isa::Avx2, nrnn::Isa::Generic})
+      for (int f64 = 0; f64 < 2; ++f64)
+        for (int t = 1; t <= 2; ++t) {
+          if (peak_of(isa, f64, t) <= 0) continue;
+          std::printf("%s\n    {\"isa\": \"%s\", \"dtype\": \"%s\", \"threads\": %d, "
+                      "\"gflops\": %.2f}",
+                      first ? "" : ",", nrnn::isa_name(isa), f64 ? "double" : "float", t,
+                      peak_of(isa, f64, t));
+          first = false;
+        }
+    std::printf("\n  ],\n");
     std::printf("  \"unit\": \"GFLOP/s, median of %d; ratio = median of paired "
                 "ours/openblas\",\n  \"results\": [\n",
                 reps);
@@ -269,10 +390,10 @@ int main(int argc, char** argv) {
       const Result& r = results[i];
       std::printf("    {\"case\": \"%s\", \"M\": %lld, \"N\": %lld, \"K\": %lld, \"transA\": %s, "
                   "\"transB\": %s, \"dtype\": \"%s\", \"isa\": \"%s\", \"threads\": %d, "
-                  "\"ours\": %.2f, \"openblas\": ",
+                  "\"ours\": %.2f, \"peak\": %.2f, \"openblas\": ",
                   r.c->name.c_str(), (long long)r.c->M, (long long)r.c->N, (long long)r.c->K,
                   r.c->tA ? "true" : "false", r.c->tB ? "true" : "false", r.dtype, r.isa,
-                  r.threads, r.ours);
+                  r.threads, r.ours, r.peak);
       if (r.openblas > 0) {
         std::printf("%.2f, \"ratio\": %.3f}", r.openblas, r.ratio);
       } else {
@@ -284,7 +405,8 @@ int main(int argc, char** argv) {
   } else if (!ob.ok()) {
     std::printf("OpenBLAS not found: apt-get install -y libopenblas-dev for the comparison\n");
   } else if (ob.get_config) {
-    std::printf("OpenBLAS: %s\n", ob.get_config());
+    std::printf("OpenBLAS: %s (core %s)\n", ob.get_config(),
+                ob.get_corename ? ob.get_corename() : "?");
   }
   return 0;
 }

@@ -9,7 +9,11 @@
 // Transposes are strides: op(A)(i, p) = A[i*rsa + p*csa], op(B)(p, j) = B[p*rsb + j*csb],
 // and only the packing routines look at them.
 //
-// Threads (parallel_for on the persistent pool; inline when the pool is busy):
+// Blocking: KC, MC, NC are derived from the CPU's cache sizes (blocking_for, below).
+//
+// Threads (parallel_for on the persistent pool; inline when the pool is busy): as many as
+// the threading policy (runtime.h, threads_for) finds worth their hand-off for the work,
+// estimated at the FMA peak of the path:
 //   - enough rows: the ic loop is shared out. One packed B panel per (jc, pc) serves all
 //     threads (it sits in the shared L3); row tiles of C (whole MR panels, at most MC
 //     rows, ~4 per thread) are claimed dynamically, each packing its own A block.
@@ -44,6 +48,7 @@ using gemm_detail::Ukernels;
 
 std::atomic<const Ukernels<float>*> g_test_f32{nullptr};
 std::atomic<const Ukernels<double>*> g_test_f64{nullptr};
+std::atomic<index_t> g_test_kc{0}, g_test_mc{0}, g_test_nc{0};
 
 template <typename T>
 const Ukernels<T>& kernels_for(Isa isa);
@@ -80,8 +85,19 @@ constexpr index_t kTinyWork = 64;
 // runs) 3-20% faster than packing at N = 32..128 in float, even in double at 64, neutral
 // at 128-256, slower at 512.
 constexpr index_t kDirectAMaxN = 128;
-// Below this many multiply-adds one thread is faster than a fork-join.
-constexpr index_t kParallelWork = index_t(1) << 18;
+
+// The blocking of a table on this CPU (a few arithmetic operations per call; the test hook
+// overrides it).
+template <typename T>
+gemm_detail::Blocking blocking(const Ukernels<T>& uk) {
+  if (const index_t kc = g_test_kc.load(std::memory_order_relaxed)) {
+    const index_t MR = uk.mr, NR = uk.nr;
+    return gemm_detail::Blocking{
+        kc, std::max(MR, g_test_mc.load(std::memory_order_relaxed) / MR * MR),
+        std::max(NR, g_test_nc.load(std::memory_order_relaxed) / NR * NR)};
+  }
+  return gemm_detail::blocking_for(uk.mr, uk.nr, int(sizeof(T)), cache_info());
+}
 
 // A grow-only, 64-byte aligned buffer. One per thread and operand: after the first calls
 // of a given size, gemm allocates nothing.
@@ -173,6 +189,7 @@ void merge_tile(index_t m, index_t n, const T* tile, int nr, T beta, T* C, index
 template <typename T>
 struct Problem {
   const Ukernels<T>* uk;
+  gemm_detail::Blocking blk;
   index_t M, N, K;
   T alpha;
   const T* A;
@@ -210,13 +227,22 @@ void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, ind
       const index_t mr = std::min<index_t>(MR, mc - ir);
       T* Cij = Cj + ir * pr.ldc;
       const bool full = mr == MR && nr == NR;
+      const bool in_place = pr.direct_a && ir < mc_full;
+      const T* a = in_place ? Ablk + ir * pr.rsa : pr.direct_a ? Ap : Ap + ir * kc;
+      if (!full && uk.edge) {  // the table has edge kernels: straight into C's corner
+        if (in_place) {
+          uk.edge_direct(nr, kc, pr.alpha, a, pr.rsa, pr.csa, b, beta, Cij, pr.ldc);
+        } else {
+          uk.edge(mr, nr, kc, pr.alpha, a, b, beta, Cij, pr.ldc);
+        }
+        continue;
+      }
       T* cdst = full ? Cij : tile;
       const index_t ldd = full ? pr.ldc : NR;
       const T bdst = full ? beta : T(0);
-      if (pr.direct_a && ir < mc_full) {
-        uk.direct_a(kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, bdst, cdst, ldd);
+      if (in_place) {
+        uk.direct_a(kc, pr.alpha, a, pr.rsa, pr.csa, b, bdst, cdst, ldd);
       } else {
-        const T* a = pr.direct_a ? Ap : Ap + ir * kc;
         uk.packed(kc, pr.alpha, a, b, bdst, cdst, ldd);
       }
       if (!full) merge_tile(mr, nr, tile, NR, beta, Cij, pr.ldc);
@@ -249,7 +275,7 @@ template <typename T>
 void gemm_block(const Problem<T>& pr, index_t m0, index_t m1, index_t n0, index_t n1) {
   const Ukernels<T>& uk = *pr.uk;
   const int NR = uk.nr;
-  const index_t KC = uk.kc, MC = uk.mc, NC = uk.nc;
+  const index_t KC = pr.blk.kc, MC = pr.blk.mc, NC = pr.blk.nc;
   const index_t kc_max = std::min(KC, pr.K);
   const index_t nc_max = std::min(NC, ((n1 - n0 + NR - 1) / NR) * NR);
   T* Bp = t_pack_b.get<T>(std::size_t(kc_max * nc_max));
@@ -278,7 +304,8 @@ void gemm_block(const Problem<T>& pr, index_t m0, index_t m1, index_t n0, index_
 template <typename T>
 void gemm_parallel_m(const Problem<T>& pr, int nt) {
   const Ukernels<T>& uk = *pr.uk;
-  const index_t MR = uk.mr, NR = uk.nr, KC = uk.kc, MC = uk.mc, NC = uk.nc;
+  const index_t MR = uk.mr, NR = uk.nr;
+  const index_t KC = pr.blk.kc, MC = pr.blk.mc, NC = pr.blk.nc;
   const index_t kc_max = std::min(KC, pr.K);
   const index_t nc_max = std::min(NC, ((pr.N + NR - 1) / NR) * NR);
   T* Bp = t_pack_b.get<T>(std::size_t(kc_max * nc_max));
@@ -318,7 +345,7 @@ void gemm_parallel_m(const Problem<T>& pr, int nt) {
                      p.csb, pjp->Bp + j0 * pjp->kc);
       };
       // Packing B is K*N copies against M*N*K multiply-adds: share it only when it is big.
-      if (kc * nc >= (index_t(1) << 16)) {
+      if (threads_for(stream_ns(double(kc * nc) * 2 * sizeof(T)), slivers) > 1) {
         parallel_for(slivers, pack);
       } else {
         pack(0, slivers);
@@ -420,8 +447,8 @@ void gemm_vector(const Ukernels<T>& uk, bool transA, bool transB, index_t M, ind
     return;
   }
   const index_t blocks = (job.n + 63) / 64;
-  const int nt = job.n * K >= (index_t(1) << 18) ? num_threads() : 1;
-  if (nt > 1 && blocks >= 2) {
+  const double serial_ns = stream_ns(double(job.n) * double(K) * sizeof(T));
+  if (threads_for(serial_ns, blocks) > 1) {
     const Job* jp = &job;
     parallel_for(blocks, [jp](index_t b0, index_t b1) {
       jp->run(b0 * 64, std::min(jp->n, b1 * 64));
@@ -436,6 +463,41 @@ void gemm_vector(const Ukernels<T>& uk, bool transA, bool transB, index_t M, ind
 }
 
 }  // namespace
+
+// The blocking model (after Low et al., "Analytical modeling is enough for high-performance
+// BLIS", TOMS 2016). S is the element size, W the associativity.
+//   KC: between two uses of one line of the B sliver (the same k step in consecutive ir
+//       calls) the micro-kernel touches the whole sliver (KC x NR) and one A micro-panel
+//       (MR x KC); both must stay in L1, one way left for the C tile and the stack:
+//       KC = L1 (W-1)/W / ((NR + MR) S), rounded down to a multiple of 16.
+//   MC: the packed A block (MC x KC) is reused by every sliver of the jr loop; it gets half
+//       of L2 (the B slivers and the C tiles stream through the other half):
+//       MC = L2 / 2 / (KC S), rounded down to a multiple of MR.
+//   NC: the packed B panel (KC x NC) is reused by every ic block; it gets half of one
+//       core's share of the L3: NC = L3 / sharers / 2 / (KC S), a multiple of NR.
+// E.g. AMD Zen 5 (48 KiB 12-way L1d, 1 MiB L2, 32 MiB L3 for 2 cores): float 12x32
+// KC 256, MC 504, NC 8192; double 12x16 KC 192, MC 336, NC 5456.
+gemm_detail::Blocking gemm_detail::blocking_for(int mr, int nr, int bytes,
+                                                const CacheInfo& caches) {
+  const double S = bytes;
+  const double ways = caches.l1d_ways > 1 ? caches.l1d_ways : 8;
+  const double l1 = double(caches.l1d) * (ways - 1) / ways;
+  index_t kc = index_t(l1 / ((nr + mr) * S)) / 16 * 16;
+  kc = std::clamp<index_t>(kc, 32, 1024);
+  index_t mc = index_t(double(caches.l2) / 2 / (double(kc) * S)) / mr * mr;
+  mc = std::clamp<index_t>(mc, mr, index_t(8192) / mr * mr);
+  const double l3 = caches.l3 > 0 ? double(caches.l3) / std::max(1, caches.l3_shared_by)
+                                  : double(caches.l2);
+  index_t nc = index_t(l3 / 2 / (double(kc) * S)) / nr * nr;
+  nc = std::clamp<index_t>(nc, 4 * index_t(nr), index_t(16384) / nr * nr);
+  return Blocking{kc, mc, nc};
+}
+
+void gemm_detail::set_test_blocking(index_t kc, index_t mc, index_t nc) {
+  g_test_kc.store(kc, std::memory_order_relaxed);
+  g_test_mc.store(mc, std::memory_order_relaxed);
+  g_test_nc.store(nc, std::memory_order_relaxed);
+}
 
 void gemm_detail::set_test_tables(const Ukernels<float>* f32, const Ukernels<double>* f64) {
   g_test_f32.store(f32, std::memory_order_relaxed);
@@ -464,13 +526,15 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
     return;
   }
 
-  Problem<T> pr{&kernels_for<T>(active_isa()), M, N, K, alpha, A, rsa, csa, B, rsb, csb,
-                beta, C, ldc, false};
-  const index_t MR = pr.uk->mr, NR = pr.uk->nr;
+  const Ukernels<T>& uk = kernels_for<T>(active_isa());
+  Problem<T> pr{&uk, blocking<T>(uk), M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc,
+                false};
+  const index_t MR = uk.mr, NR = uk.nr;
   pr.direct_a = !transA && N <= kDirectAMaxN;
 
-  const int nt = work >= kParallelWork ? num_threads() : 1;
+  // Each thread needs two panels of rows (or columns) at least.
   const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
+  const int nt = threads_for(fma_ns<T>(double(work)), std::max(mpanels, npanels) / 2);
   if (nt > 1 && mpanels >= 2 * nt) {
     gemm_parallel_m(pr, nt);
   } else if (nt > 1 && npanels >= 2 * nt) {

@@ -6,9 +6,12 @@
 //   KC       depth of one packed panel (the B sliver KC x NR stays in L1),
 //   MC       rows of the packed A block (MC x KC stays in L2),
 //   NC       columns of the packed B panel (KC x NC stays in L3).
+// MR x NR is a property of the micro-kernel; KC, MC, NC are derived from the cache sizes of
+// the CPU at hand (blocking_for) instead of being constants tuned for one chip.
 #pragma once
 
 #include "kernels/kernels.h"
+#include "kernels/runtime.h"
 
 namespace nrnn {
 namespace gemm_detail {
@@ -17,7 +20,6 @@ namespace gemm_detail {
 template <typename T>
 struct Ukernels {
   int mr, nr;
-  index_t kc, mc, nc;
 
   // C[0:MR, 0:NR] = alpha * A·B + beta * C over k, full tile. beta == 0 never reads C.
   // Packed operands: A micro-panel element (r, p) at a[p*MR + r], B sliver (p, j) at
@@ -28,6 +30,15 @@ struct Ukernels {
   // Used when A is reused too few times for packing it to pay (skinny N).
   void (*direct_a)(index_t k, T alpha, const T* a, index_t rsa, index_t csa, const T* b,
                    T beta, T* c, index_t ldc);
+
+  // Edge tiles, optional (nullptr: the driver computes a full tile into a buffer and merges
+  // its corner). edge: C[0:m, 0:n] = alpha * A·B + beta * C for m <= MR, n <= NR, A packed
+  // (rows past m are the panel's zero padding); edge_direct: the same for m == MR with A in
+  // place (as direct_a). Both read and write only the m x n corner of C (beta == 0: write).
+  void (*edge)(index_t m, index_t n, index_t k, T alpha, const T* a, const T* b, T beta, T* c,
+               index_t ldc);
+  void (*edge_direct)(index_t n, index_t k, T alpha, const T* a, index_t rsa, index_t csa,
+                      const T* b, T beta, T* c, index_t ldc);
 
   // Packs op(A)[0:mc, 0:kc] (element (i, p) at a[i*rsa + p*csa]) into ceil(mc/MR)
   // micro-panels of MR x kc, rows past mc zero-filled.
@@ -66,6 +77,18 @@ extern const Ukernels<double> kAvx2F64Wide;
 
 // Tests only: when set, gemm uses this table instead of the active ISA's one.
 void set_test_tables(const Ukernels<float>* f32, const Ukernels<double>* f64);
+
+struct Blocking {
+  index_t kc, mc, nc;
+};
+
+// KC, MC, NC for an MR x NR micro-kernel over elements of `bytes` bytes and these caches
+// (the model is written out at the definition, gemm.cc).
+Blocking blocking_for(int mr, int nr, int bytes, const CacheInfo& caches);
+
+// Tests and the bench only: when kc > 0, gemm uses these block sizes (clamped to the
+// micro-kernel: mc a multiple of MR, nc of NR) instead of the derived ones; 0 restores.
+void set_test_blocking(index_t kc, index_t mc, index_t nc);
 
 }  // namespace gemm_detail
 }  // namespace nrnn

@@ -6,18 +6,14 @@
 // and 8 loads per 6 cycles stay well under the load ports' rate. Row-major C suits NR
 // along the vector: C rows are updated with contiguous loads and stores.
 //
-// Blocking for Zen 3 class cores (32 KiB L1d, 512 KiB-1 MiB L2, 32 MiB shared L3):
-//   KC = 256: the B sliver KC x NR is 16 KiB (float and double alike) = half of L1,
-//             leaving room for the streaming A panel (6 KiB float, 12 KiB double).
-//   MC = 144 (float) / 72 (double): the packed A block MC x KC is 144 KiB, well inside a
-//             512 KiB L2 together with the C tiles and B slivers passing through.
-//   NC = 4080 (a multiple of both NRs): the packed B panel KC x NC is 4 / 8 MiB of L3.
+// Blocking (KC, MC, NC) comes from the CPU's cache sizes (gemm.cc, blocking_for).
 #if defined(__x86_64__)
 
 #include <immintrin.h>
 
 #define NRNN_UK_TARGET __attribute__((target("avx2,fma")))
 #include "kernels/gemm_ukernel_body.h"
+#include "kernels/gemm_transpose_x86.h"
 
 namespace nrnn {
 namespace gemm_detail {
@@ -68,35 +64,6 @@ struct Avx2F64 {
 // as the micro-kernel work on skinny products. These versions move whole vectors and
 // transpose 8x8 (float) or 4x4 (double) blocks in registers. Ragged panels and the k tail
 // use the generic loops.
-
-NRNN_UK_INLINE void transpose8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r4,
-                               __m256& r5, __m256& r6, __m256& r7) {
-  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  r0 = _mm256_permute2f128_ps(s0, s4, 0x20);
-  r1 = _mm256_permute2f128_ps(s1, s5, 0x20);
-  r2 = _mm256_permute2f128_ps(s2, s6, 0x20);
-  r3 = _mm256_permute2f128_ps(s3, s7, 0x20);
-  r4 = _mm256_permute2f128_ps(s0, s4, 0x31);
-  r5 = _mm256_permute2f128_ps(s1, s5, 0x31);
-  r6 = _mm256_permute2f128_ps(s2, s6, 0x31);
-  r7 = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
-NRNN_UK_INLINE void transpose4(__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r3) {
-  const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
-  const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
-  r0 = _mm256_permute2f128_pd(t0, t2, 0x20);
-  r1 = _mm256_permute2f128_pd(t1, t3, 0x20);
-  r2 = _mm256_permute2f128_pd(t0, t2, 0x31);
-  r3 = _mm256_permute2f128_pd(t1, t3, 0x31);
-}
 
 // Stores the first 6 floats of v at d.
 NRNN_UK_INLINE void store6(float* d, __m256 v) {
@@ -318,11 +285,11 @@ NRNN_UK_TARGET void pack_b_f64(index_t kc, index_t nc, const double* b, index_t 
 }  // namespace
 
 extern const Ukernels<float> kAvx2F32 =
-    with_packing(make_table<Avx2F32, 6, 2>(256, 144, 4080), &pack_a_f32, &pack_b_f32);
+    with_packing(make_table<Avx2F32, 6, 2>(), &pack_a_f32, &pack_b_f32);
 extern const Ukernels<double> kAvx2F64 =
-    with_packing(make_table<Avx2F64, 6, 2>(256, 72, 4080), &pack_a_f64, &pack_b_f64);
-extern const Ukernels<float> kAvx2F32Wide = make_table<Avx2F32, 12, 4>(192, 144, 4096);
-extern const Ukernels<double> kAvx2F64Wide = make_table<Avx2F64, 12, 4>(192, 72, 4096);
+    with_packing(make_table<Avx2F64, 6, 2>(), &pack_a_f64, &pack_b_f64);
+extern const Ukernels<float> kAvx2F32Wide = make_table<Avx2F32, 12, 4>();
+extern const Ukernels<double> kAvx2F64Wide = make_table<Avx2F64, 12, 4>();
 
 }  // namespace gemm_detail
 }  // namespace nrnn

@@ -1,19 +1,34 @@
-// AVX-512F micro-kernels: float 12x32, double 12x16.
+// AVX-512F micro-kernels: float 12x32, double 12x16 (MR x NR, NR = two vectors), and the
+// packing routines of that geometry.
 //
-// 32 zmm registers: 24 accumulators (12 rows x 2 vectors) + 2 for the B row + 1 broadcast.
-// The FMA throughput per cycle is no higher than AVX2's on Zen 4 (double-pumped 512-bit
-// units), but the wider tile halves the loads and broadcasts per FMA and doubles the reuse
-// of each B load. The logic is the template the AVX2 path runs (gemm_ukernel_body.h); only
-// the traits below are AVX-512 specific.
+// 32 zmm registers: 24 accumulators (12 rows x 2 vectors) + 2 for the B row + broadcasts
+// of A. Per k step: 2 loads of B, 12 broadcasts of A, 24 FMAs, i.e. 12 cycles of a core
+// with two 512-bit FMA pipes (Zen 5, Xeon with two FMA units).
 //
-// Blocking: the B sliver is KC x 128 bytes, so KC = 192 keeps it at 24 KiB of a 32 KiB
-// L1d; the A block MC x KC is 144 x 192 x 4 = 72 x 192 x 8 bytes = 108 KiB of L2.
+// The micro-kernel is written for this path instead of through the shared template
+// (gemm_ukernel_body.h), whose loop GCC compiles with spills once A is read in place
+// (twelve row addresses: the k counter and row pointers went to the stack). Here:
+//   - the loop's state is the 24 accumulators, one B pointer, the A pointer(s) and one
+//     counter, all in registers (checked with objdump -d of gemm_bench);
+//   - k is unrolled by 4 with constant offsets; A read in place (rows rsa apart) goes
+//     through three row pointers (rows 0-3, 4-7, 8-11) plus the stride and 3x the stride,
+//     so every row is one addressing mode (base + index*scale + offset);
+//   - the C tile is prefetched for writing kPrefetchC steps before the loop ends, not at
+//     its start. Measured at 2048^3: a prefetch issued ~2000 cycles ahead was evicted again
+//     by the B sliver and A panel streaming through L1 (with ldc a multiple of 4 KiB all
+//     12 rows of the tile share two L1 sets), and a fifth of the kernel's time went to
+//     waiting for C in the update after the loop.
+//
+// Packing moves whole vectors: masked loads and stores for the contiguous cases, 8x8
+// (float) and 4x4 (double) transposes in registers for the transposing ones. Ragged panels
+// and slivers use the generic loops of the shared template.
 #if defined(__x86_64__)
 
 #include <immintrin.h>
 
-#define NRNN_UK_TARGET __attribute__((target("avx512f,avx2,fma")))
+#define NRNN_UK_TARGET __attribute__((target("avx512f,avx2,fma,prfchw")))
 #include "kernels/gemm_ukernel_body.h"
+#include "kernels/gemm_transpose_x86.h"
 
 namespace nrnn {
 namespace gemm_detail {
@@ -22,7 +37,12 @@ namespace {
 struct Avx512F32 {
   using T = float;
   using R = __m512;
+  using Mask = __mmask16;
   static constexpr int W = 16;
+  // The first n lanes (n <= W).
+  NRNN_UK_INLINE static Mask mask(index_t n) { return Mask((1u << n) - 1); }
+  NRNN_UK_INLINE static R load(const T* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  NRNN_UK_INLINE static void store(T* p, R r, Mask m) { _mm512_mask_storeu_ps(p, m, r); }
   NRNN_UK_INLINE static R zero() { return _mm512_setzero_ps(); }
   NRNN_UK_INLINE static R load(const T* p) { return _mm512_loadu_ps(p); }
   NRNN_UK_INLINE static void store(T* p, R r) { _mm512_storeu_ps(p, r); }
@@ -45,7 +65,11 @@ struct Avx512F32 {
 struct Avx512F64 {
   using T = double;
   using R = __m512d;
+  using Mask = __mmask8;
   static constexpr int W = 8;
+  NRNN_UK_INLINE static Mask mask(index_t n) { return Mask((1u << n) - 1); }
+  NRNN_UK_INLINE static R load(const T* p, Mask m) { return _mm512_maskz_loadu_pd(m, p); }
+  NRNN_UK_INLINE static void store(T* p, R r, Mask m) { _mm512_mask_storeu_pd(p, m, r); }
   NRNN_UK_INLINE static R zero() { return _mm512_setzero_pd(); }
   NRNN_UK_INLINE static R load(const T* p) { return _mm512_loadu_pd(p); }
   NRNN_UK_INLINE static void store(T* p, R r) { _mm512_storeu_pd(p, r); }
@@ -63,10 +87,397 @@ struct Avx512F64 {
   }
 };
 
+// ---- micro-kernel ------------------------------------------------------------------------
+
+constexpr int kMR = 12;
+// Steps of k left when the C tile is prefetched: 32 steps are ~400 cycles, enough for C to
+// arrive from L3 and too few for the passing B and A lines to evict it again.
+constexpr index_t kPrefetchC = 32;
+
+// The A operand of one call. Packed: element (r, p) at a[p*MR + r].
+template <typename T, bool kInPlace>
+struct APanel {
+  const T* a;
+  NRNN_UK_INLINE const T* at(int r, int u) const { return a + u * kMR + r; }
+  NRNN_UK_INLINE void advance(index_t steps) { a += steps * kMR; }
+};
+
+// In place, row-major: element (r, p) at a[r*rs + p], read through rows 0, 4 and 8.
+template <typename T>
+struct APanel<T, true> {
+  const T *a0, *a4, *a8;
+  index_t rs, rs3;
+  NRNN_UK_INLINE const T* at(int r, int u) const {
+    const T* base = r < 4 ? a0 : r < 8 ? a4 : a8;
+    const int q = r % 4;
+    return base + (q == 0 ? 0 : q == 1 ? rs : q == 2 ? 2 * rs : rs3) + u;
+  }
+  NRNN_UK_INLINE void advance(index_t steps) {
+    a0 += steps;
+    a4 += steps;
+    a8 += steps;
+  }
+};
+
+// One k step at offset U: acc[r][v] += a(r, p+U) * b(p+U, v*W : v*W+W), r < M, v < NV.
+template <class V, class AP, int M, int NV, int U>
+NRNN_UK_INLINE void step(typename V::R (&acc)[kMR][2], const AP& ap, const typename V::T* b) {
+  using R = typename V::R;
+  constexpr int W = V::W;
+  R bv[NV];
+#pragma GCC unroll 2
+  for (int v = 0; v < NV; ++v) bv[v] = V::load(b + U * 2 * W + v * W);
+#pragma GCC unroll 12
+  for (int r = 0; r < M; ++r) {
+    const R av = V::bcast(ap.at(r, U));
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(av, bv[v], acc[r][v]);
+  }
+}
+
+// n steps of k. The unrolling is left to GCC's RTL unroller (#pragma): unrolled by hand,
+// the four steps' loads were hoisted together and the accumulators spilled.
+template <class V, class AP, int M, int NV>
+NRNN_UK_INLINE void steps(typename V::R (&acc)[kMR][2], AP& ap, const typename V::T*& b,
+                          index_t n) {
+  constexpr int NR = 2 * V::W;
+#pragma GCC unroll 4
+  for (index_t q = n; q > 0; --q) {
+    step<V, AP, M, NV, 0>(acc, ap, b);
+    ap.advance(1);
+    b += NR;
+  }
+}
+
+// C[0:M, 0:n] = alpha * A·B + beta * C, NV vectors of columns, the last vector's lanes
+// limited by `last` (all lanes for a full tile); beta == 0 never reads C. The B sliver is
+// always NR wide (packing zero-fills it), so only the accesses to C are masked.
+template <class V, class AP, int M, int NV>
+NRNN_UK_INLINE void tile(index_t k, typename V::T alpha, AP ap, const typename V::T* b,
+                         typename V::T beta, typename V::T* c, index_t ldc,
+                         typename V::Mask last) {
+  using T = typename V::T;
+  using R = typename V::R;
+  using Mask = typename V::Mask;
+  constexpr int W = V::W;
+  R acc[kMR][2];
+#pragma GCC unroll 12
+  for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[r][v] = V::zero();
+
+  const index_t head = k > kPrefetchC ? k - kPrefetchC : 0;
+  steps<V, AP, M, NV>(acc, ap, b, head);
+  // A row of the tile is at most 128 bytes: two cache lines, three when C is not 64-byte
+  // aligned.
+  const char* cb = reinterpret_cast<const char*>(c);
+  const index_t ldb = ldc * index_t(sizeof(T));
+#pragma GCC unroll 12
+  for (int r = 0; r < M; ++r) {
+    _mm_prefetch(cb + r * ldb, _MM_HINT_ET0);
+    _mm_prefetch(cb + r * ldb + 64, _MM_HINT_ET0);
+    if (NV == 2) _mm_prefetch(cb + r * ldb + 127, _MM_HINT_ET0);
+  }
+  steps<V, AP, M, NV>(acc, ap, b, k - head);
+
+  const Mask full = Mask(~Mask(0));
+  if (alpha != T(1)) {
+    const R va = V::set1(alpha);
+#pragma GCC unroll 12
+    for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[r][v] = V::mul(acc[r][v], va);
+  }
+  if (beta == T(0)) {  // C may hold NaN: store without reading it
+#pragma GCC unroll 12
+    for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) V::store(c + r * ldc + v * W, acc[r][v], v + 1 < NV ? full : last);
+  } else if (beta == T(1)) {  // accumulating over KC blocks, and += gradients
+#pragma GCC unroll 12
+    for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        T* cp = c + r * ldc + v * W;
+        const Mask m = v + 1 < NV ? full : last;
+        V::store(cp, V::add(V::load(cp, m), acc[r][v]), m);
+      }
+  } else {
+    const R vb = V::set1(beta);
+#pragma GCC unroll 12
+    for (int r = 0; r < M; ++r)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        T* cp = c + r * ldc + v * W;
+        const Mask m = v + 1 < NV ? full : last;
+        V::store(cp, V::fma(vb, V::load(cp, m), acc[r][v]), m);
+      }
+  }
+}
+
+template <class V>
+using Packed = APanel<typename V::T, false>;
+template <class V>
+using InPlace = APanel<typename V::T, true>;
+
+template <class V>
+NRNN_UK_INLINE InPlace<V> in_place(const typename V::T* a, index_t rsa) {
+  return InPlace<V>{a, a + 4 * rsa, a + 8 * rsa, rsa, 3 * rsa};
+}
+
+template <class V>
+NRNN_UK_TARGET void tile_packed(index_t k, typename V::T alpha, const typename V::T* a,
+                                const typename V::T* b, typename V::T beta, typename V::T* c,
+                                index_t ldc) {
+  tile<V, Packed<V>, kMR, 2>(k, alpha, Packed<V>{a}, b, beta, c, ldc, V::mask(V::W));
+}
+
+template <class V>
+NRNN_UK_TARGET void tile_direct(index_t k, typename V::T alpha, const typename V::T* a,
+                                index_t rsa, index_t csa, const typename V::T* b,
+                                typename V::T beta, typename V::T* c, index_t ldc) {
+  if (csa == 1) {  // row-major A, the only case the driver sends here
+    tile<V, InPlace<V>, kMR, 2>(k, alpha, in_place<V>(a, rsa), b, beta, c, ldc, V::mask(V::W));
+  } else {  // any strides: the shared template (a call, so that it cannot crowd this loop)
+    ukernel_direct_a<V, kMR, 2>(k, alpha, a, rsa, csa, b, beta, c, ldc);
+  }
+}
+
+// Edges: M rows (a switch over the compile-time row counts), one vector of columns when
+// n <= W. Only the m x n corner of C is touched.
+template <class V, class AP, int M>
+NRNN_UK_INLINE void edge_cols(index_t n, index_t k, typename V::T alpha, AP ap,
+                              const typename V::T* b, typename V::T beta, typename V::T* c,
+                              index_t ldc) {
+  if (n <= V::W) {
+    tile<V, AP, M, 1>(k, alpha, ap, b, beta, c, ldc, V::mask(n));
+  } else {
+    tile<V, AP, M, 2>(k, alpha, ap, b, beta, c, ldc, V::mask(n - V::W));
+  }
+}
+
+template <class V>
+NRNN_UK_TARGET void tile_edge(index_t m, index_t n, index_t k, typename V::T alpha,
+                              const typename V::T* a, const typename V::T* b,
+                              typename V::T beta, typename V::T* c, index_t ldc) {
+  const Packed<V> ap{a};
+  switch (m) {
+#define NRNN_EDGE_ROWS(M) \
+  case M: edge_cols<V, Packed<V>, M>(n, k, alpha, ap, b, beta, c, ldc); break;
+    NRNN_EDGE_ROWS(1) NRNN_EDGE_ROWS(2) NRNN_EDGE_ROWS(3) NRNN_EDGE_ROWS(4)
+    NRNN_EDGE_ROWS(5) NRNN_EDGE_ROWS(6) NRNN_EDGE_ROWS(7) NRNN_EDGE_ROWS(8)
+    NRNN_EDGE_ROWS(9) NRNN_EDGE_ROWS(10) NRNN_EDGE_ROWS(11) NRNN_EDGE_ROWS(12)
+#undef NRNN_EDGE_ROWS
+    default: break;
+  }
+}
+
+template <class V>
+NRNN_UK_TARGET void tile_edge_direct(index_t n, index_t k, typename V::T alpha,
+                                     const typename V::T* a, index_t rsa, index_t csa,
+                                     const typename V::T* b, typename V::T beta,
+                                     typename V::T* c, index_t ldc) {
+  if (csa == 1) {
+    edge_cols<V, InPlace<V>, kMR>(n, k, alpha, in_place<V>(a, rsa), b, beta, c, ldc);
+  } else {  // the shared template has no edge form: a full tile in a buffer, then merged
+    using T = typename V::T;
+    alignas(64) T buf[kMR * 2 * V::W];
+    ukernel_direct_a<V, kMR, 2>(k, alpha, a, rsa, csa, b, T(0), buf, 2 * V::W);
+    for (int r = 0; r < kMR; ++r)
+      for (index_t j = 0; j < n; ++j) {
+        T& cj = c[r * ldc + j];
+        cj = beta == T(0) ? buf[r * 2 * V::W + j] : buf[r * 2 * V::W + j] + beta * cj;
+      }
+  }
+}
+
+// ---- packing -----------------------------------------------------------------------------
+
+// Transposed A: op(A)(i, p) = a[p*csa + i], so each k step of a panel is 12 contiguous
+// values of one storage row. Row-major A: op(A)(i, p) = a[i*rsa + p], a transpose of the
+// panel's 12 rows, 8 k steps at a time (rows 0-7 through one 8x8 transpose, rows 8-11
+// through a second one with four zero rows).
+NRNN_UK_TARGET void pack_a_f32(index_t mc, index_t kc, const float* a, index_t rsa,
+                               index_t csa, float* dst) {
+  constexpr __mmask16 k12 = 0x0fff;
+  for (index_t i0 = 0; i0 < mc; i0 += kMR, dst += kMR * kc) {
+    const index_t m = std::min<index_t>(kMR, mc - i0);
+    const float* src = a + i0 * rsa;
+    if (rsa == 1 && csa != 1) {
+      const __mmask16 km = __mmask16((1u << m) - 1);
+      // The last step's 16-lane store would run past the panel: 12 lanes only there.
+      for (index_t p = 0; p < kc; ++p)
+        _mm512_mask_storeu_ps(dst + p * kMR, k12, _mm512_maskz_loadu_ps(km, src + p * csa));
+    } else if (m == kMR && csa == 1) {
+      index_t p = 0;
+      const __m256 zero = _mm256_setzero_ps();
+      for (; p + 8 <= kc; p += 8) {
+        __m256 r0 = _mm256_loadu_ps(src + 0 * rsa + p), r1 = _mm256_loadu_ps(src + 1 * rsa + p);
+        __m256 r2 = _mm256_loadu_ps(src + 2 * rsa + p), r3 = _mm256_loadu_ps(src + 3 * rsa + p);
+        __m256 r4 = _mm256_loadu_ps(src + 4 * rsa + p), r5 = _mm256_loadu_ps(src + 5 * rsa + p);
+        __m256 r6 = _mm256_loadu_ps(src + 6 * rsa + p), r7 = _mm256_loadu_ps(src + 7 * rsa + p);
+        __m256 s0 = _mm256_loadu_ps(src + 8 * rsa + p), s1 = _mm256_loadu_ps(src + 9 * rsa + p);
+        __m256 s2 = _mm256_loadu_ps(src + 10 * rsa + p), s3 = _mm256_loadu_ps(src + 11 * rsa + p);
+        __m256 s4 = zero, s5 = zero, s6 = zero, s7 = zero;
+        transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+        transpose8(s0, s1, s2, s3, s4, s5, s6, s7);
+        float* d = dst + p * kMR;
+        const __m256 lo[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+        const __m256 hi[8] = {s0, s1, s2, s3, s4, s5, s6, s7};
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j) {
+          _mm256_storeu_ps(d + j * kMR, lo[j]);
+          _mm_storeu_ps(d + j * kMR + 8, _mm256_castps256_ps128(hi[j]));
+        }
+      }
+      for (; p < kc; ++p)
+        for (int r = 0; r < kMR; ++r) dst[p * kMR + r] = src[r * rsa + p];
+    } else {
+      pack_a<float, kMR>(m, kc, src, rsa, csa, dst);
+    }
+  }
+}
+
+NRNN_UK_TARGET void pack_a_f64(index_t mc, index_t kc, const double* a, index_t rsa,
+                               index_t csa, double* dst) {
+  for (index_t i0 = 0; i0 < mc; i0 += kMR, dst += kMR * kc) {
+    const index_t m = std::min<index_t>(kMR, mc - i0);
+    const double* src = a + i0 * rsa;
+    if (rsa == 1 && csa != 1) {
+      const unsigned bits = (1u << m) - 1;
+      for (index_t p = 0; p < kc; ++p) {
+        const double* s = src + p * csa;
+        double* d = dst + p * kMR;
+        _mm512_storeu_pd(d, _mm512_maskz_loadu_pd(__mmask8(bits & 0xff), s));
+        _mm512_mask_storeu_pd(d + 8, 0x0f, _mm512_maskz_loadu_pd(__mmask8(bits >> 8), s + 8));
+      }
+    } else if (m == kMR && csa == 1) {
+      index_t p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        double* d = dst + p * kMR;
+#pragma GCC unroll 3
+        for (int g = 0; g < 3; ++g) {
+          const double* s = src + 4 * g * rsa + p;
+          __m256d r0 = _mm256_loadu_pd(s), r1 = _mm256_loadu_pd(s + rsa);
+          __m256d r2 = _mm256_loadu_pd(s + 2 * rsa), r3 = _mm256_loadu_pd(s + 3 * rsa);
+          transpose4(r0, r1, r2, r3);
+          _mm256_storeu_pd(d + 0 * kMR + 4 * g, r0);
+          _mm256_storeu_pd(d + 1 * kMR + 4 * g, r1);
+          _mm256_storeu_pd(d + 2 * kMR + 4 * g, r2);
+          _mm256_storeu_pd(d + 3 * kMR + 4 * g, r3);
+        }
+      }
+      for (; p < kc; ++p)
+        for (int r = 0; r < kMR; ++r) dst[p * kMR + r] = src[r * rsa + p];
+    } else {
+      pack_a<double, kMR>(m, kc, src, rsa, csa, dst);
+    }
+  }
+}
+
+// Row-major B: each k step of a sliver is NR contiguous values (masked, zero-filled, for a
+// ragged sliver). Transposed B: op(B)(p, j) = b[j*csb + p], so a sliver is NR storage rows
+// turned around in 8x8 (float) or 4x4 (double) blocks.
+NRNN_UK_TARGET void pack_b_f32(index_t kc, index_t nc, const float* b, index_t rsb,
+                               index_t csb, float* dst) {
+  constexpr int NR = 32;
+  for (index_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc) {
+    const index_t n = std::min<index_t>(NR, nc - j0);
+    const float* src = b + j0 * csb;
+    if (csb == 1) {
+      const std::uint32_t bits = n == 32 ? 0xffffffffu : (std::uint32_t(1) << n) - 1;
+      const __mmask16 lo = __mmask16(bits & 0xffff), hi = __mmask16(bits >> 16);
+      for (index_t p = 0; p < kc; ++p) {
+        const float* s = src + p * rsb;
+        _mm512_storeu_ps(dst + p * NR, _mm512_maskz_loadu_ps(lo, s));
+        _mm512_storeu_ps(dst + p * NR + 16, _mm512_maskz_loadu_ps(hi, s + 16));
+      }
+    } else if (n == NR && rsb == 1) {
+      index_t p = 0;
+      for (; p + 8 <= kc; p += 8) {
+#pragma GCC unroll 4
+        for (int h = 0; h < 4; ++h) {
+          const float* s = src + (8 * h) * csb + p;
+          __m256 r0 = _mm256_loadu_ps(s + 0 * csb), r1 = _mm256_loadu_ps(s + 1 * csb);
+          __m256 r2 = _mm256_loadu_ps(s + 2 * csb), r3 = _mm256_loadu_ps(s + 3 * csb);
+          __m256 r4 = _mm256_loadu_ps(s + 4 * csb), r5 = _mm256_loadu_ps(s + 5 * csb);
+          __m256 r6 = _mm256_loadu_ps(s + 6 * csb), r7 = _mm256_loadu_ps(s + 7 * csb);
+          transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+          float* d = dst + p * NR + 8 * h;
+          _mm256_storeu_ps(d + 0 * NR, r0);
+          _mm256_storeu_ps(d + 1 * NR, r1);
+          _mm256_storeu_ps(d + 2 * NR, r2);
+          _mm256_storeu_ps(d + 3 * NR, r3);
+          _mm256_storeu_ps(d + 4 * NR, r4);
+          _mm256_storeu_ps(d + 5 * NR, r5);
+          _mm256_storeu_ps(d + 6 * NR, r6);
+          _mm256_storeu_ps(d + 7 * NR, r7);
+        }
+      }
+      for (; p < kc; ++p)
+        for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[j * csb + p];
+    } else {
+      pack_b<float, NR>(kc, n, src, rsb, csb, dst);
+    }
+  }
+}
+
+NRNN_UK_TARGET void pack_b_f64(index_t kc, index_t nc, const double* b, index_t rsb,
+                               index_t csb, double* dst) {
+  constexpr int NR = 16;
+  for (index_t j0 = 0; j0 < nc; j0 += NR, dst += NR * kc) {
+    const index_t n = std::min<index_t>(NR, nc - j0);
+    const double* src = b + j0 * csb;
+    if (csb == 1) {
+      const unsigned bits = (1u << n) - 1;
+      const __mmask8 lo = __mmask8(bits & 0xff), hi = __mmask8(bits >> 8);
+      for (index_t p = 0; p < kc; ++p) {
+        const double* s = src + p * rsb;
+        _mm512_storeu_pd(dst + p * NR, _mm512_maskz_loadu_pd(lo, s));
+        _mm512_storeu_pd(dst + p * NR + 8, _mm512_maskz_loadu_pd(hi, s + 8));
+      }
+    } else if (n == NR && rsb == 1) {
+      index_t p = 0;
+      for (; p + 4 <= kc; p += 4) {
+#pragma GCC unroll 4
+        for (int h = 0; h < 4; ++h) {
+          const double* s = src + (4 * h) * csb + p;
+          __m256d r0 = _mm256_loadu_pd(s + 0 * csb), r1 = _mm256_loadu_pd(s + 1 * csb);
+          __m256d r2 = _mm256_loadu_pd(s + 2 * csb), r3 = _mm256_loadu_pd(s + 3 * csb);
+          transpose4(r0, r1, r2, r3);
+          double* d = dst + p * NR + 4 * h;
+          _mm256_storeu_pd(d + 0 * NR, r0);
+          _mm256_storeu_pd(d + 1 * NR, r1);
+          _mm256_storeu_pd(d + 2 * NR, r2);
+          _mm256_storeu_pd(d + 3 * NR, r3);
+        }
+      }
+      for (; p < kc; ++p)
+        for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[j * csb + p];
+    } else {
+      pack_b<double, NR>(kc, n, src, rsb, csb, dst);
+    }
+  }
+}
+
+template <class V>
+constexpr Ukernels<typename V::T> avx512_table(
+    void (*pa)(index_t, index_t, const typename V::T*, index_t, index_t, typename V::T*),
+    void (*pb)(index_t, index_t, const typename V::T*, index_t, index_t, typename V::T*)) {
+  Ukernels<typename V::T> t = make_table<V, kMR, 2>();
+  t.packed = &tile_packed<V>;
+  t.direct_a = &tile_direct<V>;
+  t.edge = &tile_edge<V>;
+  t.edge_direct = &tile_edge_direct<V>;
+  t.pack_a = pa;
+  t.pack_b = pb;
+  return t;
+}
+
 }  // namespace
 
-extern const Ukernels<float> kAvx512F32 = make_table<Avx512F32, 12, 2>(192, 144, 4096);
-extern const Ukernels<double> kAvx512F64 = make_table<Avx512F64, 12, 2>(192, 72, 4096);
+extern const Ukernels<float> kAvx512F32 = avx512_table<Avx512F32>(&pack_a_f32, &pack_b_f32);
+extern const Ukernels<double> kAvx512F64 = avx512_table<Avx512F64>(&pack_a_f64, &pack_b_f64);
 
 }  // namespace gemm_detail
 }  // namespace nrnn

@@ -296,14 +296,13 @@ NRNN_UK_TARGET void gemv_cols(index_t k, index_t n, typename V::T alpha, const t
 }
 
 template <class V, int MR, int NV>
-constexpr Ukernels<typename V::T> make_table(index_t kc, index_t mc, index_t nc) {
+constexpr Ukernels<typename V::T> make_table() {
   return Ukernels<typename V::T>{MR,
                                  NV * V::W,
-                                 kc,
-                                 mc,
-                                 nc,
                                  &ukernel_packed<V, MR, NV>,
                                  &ukernel_direct_a<V, MR, NV>,
+                                 nullptr,
+                                 nullptr,
                                  &pack_a<typename V::T, MR>,
                                  &pack_b<typename V::T, NV * V::W>,
                                  &gemv_rows<V>,

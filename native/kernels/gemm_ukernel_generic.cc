@@ -3,7 +3,7 @@
 // 8 accumulators + 2 B vectors + 1 broadcast fit the 16 registers of SSE2 without spills.
 // Without a guaranteed FMA, fma() is a multiply and an add.
 //
-// Blocking: KC = 256 keeps the B sliver (KC x NR) at 8 KiB; MC x KC of A at 128 KiB.
+// Blocking (KC, MC, NC) comes from the CPU's cache sizes (gemm.cc, blocking_for).
 
 #define NRNN_UK_TARGET
 #include "kernels/gemm_ukernel_body.h"
@@ -59,8 +59,8 @@ struct Vec16 {
 
 }  // namespace
 
-extern const Ukernels<float> kGenericF32 = make_table<Vec16<float>, 4, 2>(256, 128, 4096);
-extern const Ukernels<double> kGenericF64 = make_table<Vec16<double>, 4, 2>(256, 64, 4096);
+extern const Ukernels<float> kGenericF32 = make_table<Vec16<float>, 4, 2>();
+extern const Ukernels<double> kGenericF64 = make_table<Vec16<double>, 4, 2>();
 
 }  // namespace gemm_detail
 }  // namespace nrnn

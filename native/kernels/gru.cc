@@ -83,7 +83,7 @@ void gru_forward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X,
     const T* h_prev = H + (t - 1) * m;
     T* h = H + t * m;
     T* G_t = G + (t - 1) * m;
-    recurrence::over_row_tiles(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
+    recurrence::over_row_tiles<T>(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
       recurrent_product(n_c, m, i0, i1, Wc, h_prev, ldh, G_t, Tm);
       for (index_t i = i0; i < i1; ++i) {
         T* gr = G_t + i * Tm;
@@ -149,7 +149,7 @@ void gru_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X
     const T* dH_t = dH + (t - 1) * m;
     const T* h_prev = H + (t - 1) * m;
     T* dG_t = dG + (t - 1) * m;
-    recurrence::over_row_tiles(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
+    recurrence::over_row_tiles<T>(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
       if (t < steps) {
         carry(i0, i1, t + 1, dH_t);
       } else {
@@ -178,7 +178,7 @@ void gru_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X
     });
   }
   // dh0 = z_1 ⊙ dh_1 + Wcᵀ·dB_1
-  recurrence::over_row_tiles(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
+  recurrence::over_row_tiles<T>(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
     carry(i0, i1, 1, nullptr);
   });
 

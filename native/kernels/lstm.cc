@@ -81,7 +81,7 @@ void lstm_forward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X
     T* h = H + t * m;
     T* c = S + t * m;
     T* G_t = G + (t - 1) * m;
-    recurrence::over_row_tiles(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
+    recurrence::over_row_tiles<T>(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
       // U_t = A_t + Wc·h_{t−1} for the tile's rows of every gate, then the gates and the
       // state update on the same rows while they are in cache.
       recurrent_product(n_c, m, i0, i1, Wc, h_prev, ldh, G_t, Tm);
@@ -143,7 +143,7 @@ void lstm_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* 
     const T* c = S + t * m;
     const T* c_prev = S + (t - 1) * m;
     T* dG_t = dG + (t - 1) * m;
-    recurrence::over_row_tiles(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
+    recurrence::over_row_tiles<T>(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
       // dh = dH_t + Wcᵀ·dU_{t+1} on the tile's rows (at t = T only dH_T)
       if (t < steps) {
         recurrent_grad(n_c, m, i0, i1, Wc, dG_t + m, Tm, dh);
@@ -183,7 +183,7 @@ void lstm_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* 
     });
   }
   // dh0 = Wcᵀ·dU_1 (nothing flows further back); dc0 already holds dc_1 ⊙ f_1.
-  recurrence::over_row_tiles(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
+  recurrence::over_row_tiles<T>(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
     recurrent_grad(n_c, m, i0, i1, Wc, dG, Tm, dh);
   });
 

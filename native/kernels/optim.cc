@@ -74,11 +74,15 @@ void adam_update(index_t n, T* p, const T* g, T* m, T* v, T lr, T beta1, T beta2
   const T sqrt_bc2 = T(std::sqrt(bc2));
   const T decay = decoupled ? T(1) - lr * weight_decay : T(1);  // AdamW: p *= 1 - lr·wd
   const T l2 = decoupled ? T(0) : weight_decay;                 // Adam: g' = g + wd·p
-  // Elementwise, so any split over threads gives the same bits; small arrays stay inline.
-  constexpr index_t kGrain = 1 << 15;
-  const index_t chunks = (n + kGrain - 1) / kGrain;
-  parallel_for(chunks, [&](index_t c0, index_t c1) {
-    const index_t i0 = c0 * kGrain, i1 = c1 * kGrain < n ? c1 * kGrain : n;
+  // Elementwise, so any split over threads gives the same bits. The threading policy
+  // (runtime.h) weighs the time of the pass (p, g, m, v read, p, m, v written) against the
+  // pool's hand-off; pieces are whole 64-byte lines, at least 4096 elements each.
+  constexpr index_t kGrain = 4096;
+  const index_t pieces = (n + kGrain - 1) / kGrain;
+  const int nt = threads_for(stream_ns(7.0 * double(n) * sizeof(T)), pieces);
+  parallel_for(nt, [&](index_t c0, index_t c1) {
+    const index_t i0 = pieces * c0 / nt * kGrain;
+    const index_t i1 = c1 == nt ? n : pieces * c1 / nt * kGrain;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (active_isa() != Isa::Generic) {
       adam_loop_avx2(i1 - i0, p + i0, g + i0, m + i0, v + i0, beta1, beta2, eps, step_size,

@@ -13,17 +13,17 @@ namespace nrnn {
 namespace recurrence {
 
 // The recurrence's fused step works on tiles of rows of n_c: each tile's product and its
-// nonlinearity run back to back while the tile is in cache, one tile per thread. Small steps
-// (under ~256k multiply-adds) stay in one tile on the calling thread, where the pool's
-// hand-off would cost more than it saves. fma_per_row is the multiply-adds one row of n_c
+// nonlinearity run back to back while the tile is in cache, one tile per thread. The threading
+// policy (runtime.h) keeps a step on the calling thread, in one tile, when its multiply-adds
+// take too little time to repay the pool's measured hand-off. fma_per_row is the multiply-adds one row of n_c
 // costs in the step (n_c·m for the RNN; G·n_c·m for a cell with G gates, whose row i owns
 // row i of every gate block). The split never changes a result: every element of a product
 // is computed the same way whichever tile holds it (gemm's k-order does not depend on M).
-template <typename F>
+template <typename T, typename F>
 void over_row_tiles(index_t n_c, index_t fma_per_row, F&& tile) {
   constexpr index_t kUnit = 16;  // rows of n_c per unit of work
   const index_t units = (n_c + kUnit - 1) / kUnit;
-  if (num_threads() <= 1 || units < 2 || n_c * fma_per_row < (index_t{1} << 18)) {
+  if (threads_for(fma_ns<T>(double(n_c) * double(fma_per_row)), units) <= 1) {
     tile(index_t{0}, n_c);
     return;
   }

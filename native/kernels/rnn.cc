@@ -43,7 +43,7 @@ void rnn_forward(Activation act, index_t n_x, index_t n_c, index_t steps, index_
     const T* C_prev = H + (t - 1) * m;
     T* U_t = H + t * m;
     // rows [i0, i1): U_t += Wc[i0:i1, :]·C_{t−1}, then C_t = f(U_t) on the same tile
-    over_row_tiles(n_c, n_c * m, [&](index_t i0, index_t i1) {
+    over_row_tiles<T>(n_c, n_c * m, [&](index_t i0, index_t i1) {
       gemm(false, false, i1 - i0, m, n_c, T(1), Wc + i0 * n_c, n_c, C_prev, ldh, T(1),
            U_t + i0 * ldh, ldh);
       activation_forward(act, i1 - i0, m, U_t + i0 * ldh, ldh, U_t + i0 * ldh, ldh);
@@ -74,7 +74,7 @@ void rnn_backward(Activation act, index_t n_x, index_t n_c, index_t steps, index
     const T* dU_t = dU + (t - 1) * m;
     T* dU_prev = dU + (t - 2) * m;
     const T* C_prev = H + (t - 1) * m;
-    over_row_tiles(n_c, n_c * m, [&](index_t i0, index_t i1) {
+    over_row_tiles<T>(n_c, n_c * m, [&](index_t i0, index_t i1) {
       // rows i0..i1 of Wcᵀ are columns i0..i1 of Wc: the transposed operand starts at Wc + i0
       gemm(true, false, i1 - i0, m, n_c, T(1), Wc + i0, n_c, dU_t, Tm, T(1), dU_prev + i0 * Tm, Tm);
       activation_backward(act, i1 - i0, m, dU_prev + i0 * Tm, Tm, C_prev + i0 * ldh, ldh,

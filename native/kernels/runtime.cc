@@ -5,7 +5,8 @@
 // test can force a lower path with set_isa() between calls.
 //
 // Pool: workers are created lazily on the first parallel job and then live until process
-// exit. One job runs at a time; a caller that finds the pool busy (another libuv thread,
+// exit. A worker that finished a job spins a little (pausing, then yielding its core to any
+// other runnable thread) before it sleeps. One job runs at a time; a caller that finds the pool busy (another libuv thread,
 // or a kernel already running inside a job) does its work inline, so concurrent async jobs
 // never put more runnable threads on the cores than the pool size.
 //
@@ -76,10 +77,20 @@ const char* isa_name(Isa isa) {
 
 namespace {
 
-// A worker that finished a job spins this long before sleeping: the kernels of one
-// training step come back to back (a few µs apart), and a condition-variable wake-up
-// costs tens of µs on a VM. Short enough not to steal a shared core for long.
+// A worker that finished a job waits this long for the next before sleeping: the kernels
+// of one training step come back to back (a few µs apart), and a condition-variable
+// wake-up costs tens of µs on a VM. The first kPause of it polls with pause instructions;
+// the rest yields between polls, so that on a loaded machine the waiting worker hands its
+// core to whoever else is runnable (other processes, or the caller's own process group,
+// whose share of the CPU a busy-waiting worker would otherwise eat).
 constexpr auto kSpin = std::chrono::microseconds(200);
+constexpr auto kPause = std::chrono::microseconds(5);
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -139,13 +150,16 @@ class Pool {
     fn_ = &fn;
     n_ = n;
     done_.store(0, std::memory_order_relaxed);
+    worker_latency_.store(-1, std::memory_order_relaxed);
+    const std::int64_t t0 = now_ns();
+    published_ns_.store(t0, std::memory_order_relaxed);
     const std::uint64_t gen = ++gen_;
     ticket_.store(make_ticket(gen, chunks), std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> lock(mu_);
       cv_.notify_all();
     }
-    claim_and_run(gen);
+    claim_and_run(gen, false);
     // Wait for chunks other threads claimed. Yield if a worker got descheduled.
     auto spins = 0;
     while (done_.load(std::memory_order_acquire) < chunks) {
@@ -156,12 +170,44 @@ class Pool {
       }
     }
     fn_ = nullptr;
+    record_handoff(worker_latency_.load(std::memory_order_relaxed), now_ns() - t0);
     std::exception_ptr error = std::move(error_);
     error_ = nullptr;
     busy_.store(false, std::memory_order_release);
 #if defined(__cpp_exceptions) || defined(_CPPUNWIND)
     if (error) std::rethrow_exception(error);
 #endif
+  }
+
+  // The hand-off estimate in ns (see handoff_ns in runtime.h); 0 until the first probe.
+  double handoff() const { return handoff_ns_.load(std::memory_order_relaxed); }
+  bool busy() const { return busy_.load(std::memory_order_relaxed); }
+
+  // First use: a few jobs whose two chunks wait for each other, so that a worker must pick
+  // each up; their median wall time seeds the estimate. The first job starts the workers
+  // and waits (up to 50 ms) until one runs: a new thread on a loaded machine may take a
+  // whole time slice to be scheduled. With one thread or a busy pool it measures nothing
+  // and returns false.
+  bool probe() {
+    if (threads() <= 1 || busy()) return false;
+    constexpr int kReps = 9;
+    double times[kReps];
+    for (int r = -1; r < kReps; ++r) {
+      std::atomic<int> arrived{0};
+      const std::int64_t wait = r < 0 ? 50000000 : 1000000;
+      const std::int64_t t0 = now_ns();
+      run(2, [&](index_t b, index_t e) {
+        for (index_t c = b; c < e; ++c) {
+          arrived.fetch_add(1);
+          const std::int64_t until = now_ns() + wait;
+          while (arrived.load() < 2 && now_ns() < until) cpu_relax();
+        }
+      });
+      if (r >= 0) times[r] = double(now_ns() - t0);
+    }
+    std::sort(times, times + kReps);
+    handoff_ns_.store(times[kReps / 2], std::memory_order_relaxed);
+    return true;
   }
 
   // Called once at process exit: waits for a running job, joins every worker, and leaves
@@ -174,7 +220,7 @@ class Pool {
 
  private:
   // Claims chunks of job `gen` until none is left. Returns when the ticket moved on.
-  void claim_and_run(std::uint64_t gen) {
+  void claim_and_run(std::uint64_t gen, bool worker) {
     std::uint64_t t = ticket_.load(std::memory_order_acquire);
     for (;;) {
       if (ticket_gen(t) != gen) return;
@@ -185,6 +231,12 @@ class Pool {
                                          std::memory_order_acquire))
         continue;
       // The chunk is ours and the job cannot end before we report it, so fn_/n_ are live.
+      if (worker) {  // the first worker to arrive reports how long the hand-off took
+        std::int64_t none = -1;
+        worker_latency_.compare_exchange_strong(
+            none, now_ns() - published_ns_.load(std::memory_order_relaxed),
+            std::memory_order_relaxed);
+      }
       const index_t begin = n_ * idx / chunks;
       const index_t end = n_ * (idx + 1) / chunks;
       // Kernels do not throw; should a job do so anyway, the chunk still counts as done
@@ -208,11 +260,20 @@ class Pool {
     for (;;) {
       std::uint64_t t = ticket_.load(std::memory_order_acquire);
       if (ticket_gen(t) == seen_gen) {
-        const auto until = std::chrono::steady_clock::now() + kSpin;
+        const auto start = std::chrono::steady_clock::now();
         int spins = 0;
+        bool yielding = false;
         while (ticket_gen(t = ticket_.load(std::memory_order_acquire)) == seen_gen) {
-          cpu_relax();
-          if ((++spins & 255) == 0 && std::chrono::steady_clock::now() > until) break;
+          if (yielding) {
+            std::this_thread::yield();
+          } else {
+            cpu_relax();
+          }
+          if (yielding || (++spins & 63) == 0) {
+            const auto waited = std::chrono::steady_clock::now() - start;
+            if (waited > kSpin) break;
+            yielding = waited > kPause;
+          }
         }
       }
       if (ticket_gen(t) == seen_gen) {
@@ -226,7 +287,7 @@ class Pool {
       }
       seen_gen = ticket_gen(t);
       if (index >= target_workers_.load(std::memory_order_acquire)) return;
-      claim_and_run(seen_gen);
+      claim_and_run(seen_gen, true);
     }
   }
 
@@ -252,8 +313,28 @@ class Pool {
     }
   }
 
+  // Moving average of the jobs' hand-off latency (weight 1/8 per job). A job no worker
+  // joined before the caller finished it only tells that the hand-off took longer than the
+  // job: it raises the estimate to that, never lowers it.
+  void record_handoff(std::int64_t worker_latency, std::int64_t job_ns) {
+    const double h = handoff_ns_.load(std::memory_order_relaxed);
+    if (h <= 0) return;  // not probed yet
+    double sample;
+    if (worker_latency >= 0) {
+      sample = double(worker_latency);
+    } else if (double(job_ns) > h) {
+      sample = double(job_ns);
+    } else {
+      return;
+    }
+    handoff_ns_.store(h + (std::min(sample, 1e6) - h) / 8, std::memory_order_relaxed);
+  }
+
   std::atomic<int> threads_{0};
   std::atomic<bool> busy_{false};
+  std::atomic<double> handoff_ns_{0};
+  std::atomic<std::int64_t> published_ns_{0};
+  std::atomic<std::int64_t> worker_latency_{-1};
   bool shut_down_ = false;  // written and read with busy_ held
   std::uint64_t gen_ = 0;   // with busy_ held
   std::atomic<std::uint64_t> ticket_{0};
@@ -291,5 +372,65 @@ void parallel_for(index_t n, const std::function<void(index_t, index_t)>& fn) {
   if (n <= 0) return;
   pool().run(n, fn);
 }
+
+// ---- threading policy ---------------------------------------------------------------------
+
+namespace {
+
+// More threads only when the time they save is at least kGain hand-offs: the hand-off
+// estimate covers the latency of a worker picking a job up, not the data it then pulls
+// from the caller's caches, nor a machine whose other core is busy with someone else.
+constexpr double kGain = 3.0;
+// The hand-off is never taken below this (an empty job on an idle machine measures
+// ~0.1 µs; a real one moves the caller's cache lines to the worker's core).
+constexpr double kMinHandoffNs = 1000.0;
+// Until the probe has run (or while another thread runs it).
+constexpr double kDefaultHandoffNs = 5000.0;
+
+std::atomic<int> g_probe_state{0};  // 0 not probed, 1 probing, 2 done
+
+// Peak multiply-adds per ns of one thread, per ISA and type, measured at first use.
+std::atomic<double> g_mac_per_ns[3][2] = {};
+
+}  // namespace
+
+double handoff_ns() {
+  Pool& p = pool();
+  int state = g_probe_state.load(std::memory_order_acquire);
+  if (state == 0 && p.threads() > 1 && g_probe_state.compare_exchange_strong(state, 1)) {
+    g_probe_state.store(p.probe() ? 2 : 0, std::memory_order_release);
+  }
+  const double h = p.handoff();
+  return h > 0 ? h : kDefaultHandoffNs;
+}
+
+int threads_for(double serial_ns, index_t parts) {
+  const int n = int(std::min<index_t>(num_threads(), parts));
+  if (n <= 1 || pool().busy()) return 1;
+  const double h = std::max(handoff_ns(), kMinHandoffNs);
+  const double saved = serial_ns * (1.0 - 1.0 / n);
+  return saved >= kGain * h ? n : 1;
+}
+
+template <typename T>
+double fma_ns(double macs) {
+  const int isa = static_cast<int>(active_isa());
+  const int f64 = sizeof(T) == 8 ? 1 : 0;
+  double rate = g_mac_per_ns[isa][f64].load(std::memory_order_relaxed);
+  if (rate <= 0) {
+    // ~100 µs once per path and type: GFLOP/s / 2 = multiply-adds per ns.
+    rate = std::max(0.1, measure_fma_peak(active_isa(), f64 != 0, 1, 60e-6) / 2);
+    g_mac_per_ns[isa][f64].store(rate, std::memory_order_relaxed);
+  }
+  return macs / rate;
+}
+
+double stream_ns(double bytes) {
+  constexpr double kBytesPerNs = 96.0;
+  return bytes / kBytesPerNs;
+}
+
+template double fma_ns<float>(double);
+template double fma_ns<double>(double);
 
 }  // namespace nrnn

@@ -1,4 +1,5 @@
-// Runtime services the kernels share: CPU feature dispatch and the thread pool.
+// Runtime services the kernels share: CPU feature dispatch, the CPU's caches and FMA peak,
+// the thread pool and the policy that decides how many of its threads a kernel uses.
 #pragma once
 
 #include <functional>
@@ -16,6 +17,25 @@ Isa active_isa();        // the path in use
 bool set_isa(Isa isa);   // false (and no change) when the CPU lacks it
 const char* isa_name(Isa isa);
 
+// ---- cpu.cc -----------------------------------------------------------------------------
+// Data caches of the CPU the process runs on, read once at load time: CPUID leaf 4 (Intel)
+// or 0x8000001D (AMD), else Linux's /sys/devices/system/cpu/cpu0/cache, else defaults of a
+// common desktop core. The gemm blocking (KC, MC, NC) is derived from these.
+struct CacheInfo {
+  index_t l1d = 0, l2 = 0, l3 = 0;  // bytes: l1d and l2 of one core, l3 as a whole
+  int l1d_ways = 0, l2_ways = 0, l3_ways = 0;
+  int l3_shared_by = 0;  // logical CPUs that share the L3 (0 when unknown)
+  const char* source = "default";  // "cpuid", "sysfs" or "default"
+};
+const CacheInfo& cache_info();
+
+// GFLOP/s of a plain loop of independent FMAs (no memory traffic) on `threads` threads of
+// the pool, for `isa` and float (f64 false) or double: the ceiling any kernel of that path
+// can reach on this machine now. An FMA counts 2 flops; the portable path counts its
+// multiply and add. Runs for about `seconds`; 0 when the CPU lacks `isa`.
+double measure_fma_peak(Isa isa, bool f64, int threads, double seconds);
+
+// ---- runtime.cc: threads ------------------------------------------------------------------
 // Threads used by the kernels (the persistent pool plus the calling thread).
 int num_threads();
 // The most threads the pool runs (its work tickets count chunks in 12 bits); setNumThreads
@@ -30,5 +50,27 @@ void set_num_threads(int n);  // 1 <= n <= kMaxThreads
 // from any thread, and nested (an inner call runs inline). fn should not throw; if it
 // does, every chunk still completes and the first exception is rethrown on the caller.
 void parallel_for(index_t n, const std::function<void(index_t, index_t)>& fn);
+
+// The threading policy. A kernel estimates the time its work takes on one thread and asks
+// how many threads are worth it: more threads only when the time they save is several
+// times what handing work to the pool costs (handoff_ns), so that the default thread count
+// is never slower than one thread. At most `parts` (the pieces the work can be split into)
+// and num_threads(). Returns 1 when the pool is busy (the job would run inline anyway).
+int threads_for(double serial_ns, index_t parts);
+
+// Estimated time of `macs` multiply-adds of the active ISA in T on one thread, at the FMA
+// peak measured once at first use (a lower bound of the real time: the policy errs towards
+// fewer threads).
+template <typename T>
+double fma_ns(double macs);
+
+// Estimated time of a pass that streams `bytes` through one core (elementwise kernels,
+// matrix-vector products), at the upper end of what one core reads from L2/L3.
+double stream_ns(double bytes);
+
+// The pool's hand-off cost in ns: the latency between publishing a job and a worker
+// running it, plus the join. Measured at first use (a few empty jobs) and refined by every
+// job the pool runs (a moving average), so it follows the machine's load.
+double handoff_ns();
 
 }  // namespace nrnn

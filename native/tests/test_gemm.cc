@@ -1,7 +1,9 @@
 // gemm against gemm_reference on every ISA path this CPU supports (forced with set_isa),
 // with 1 and 2 threads, float and double, all four transpose combinations, shapes that
-// straddle every block size (MR, NR, KC, MC, NC of every table), padded leading
-// dimensions, and alpha/beta variants including beta = 0 over a C full of NaN.
+// straddle every block size (MR, NR of every table; KC, MC, NC as derived from this CPU's
+// caches and, in a second pass, forced small and odd so that modest shapes cross each of
+// them several times), padded leading dimensions, and alpha/beta variants including
+// beta = 0 over a C full of NaN.
 //
 // Buffers are sized exactly (no slack past the last element) so that AddressSanitizer
 // catches any read past an operand; the padding between rows holds NaN in A and B (a
@@ -110,10 +112,13 @@ bool check_case(bool tA, bool tB, Shape s, index_t pad, T alpha, T beta, bool na
   return !bad;
 }
 
+// full: every shape, pad and alpha/beta variant; else the shapes up to 400k multiply-adds
+// with one pad and three variants (the pass under forced small blocking).
 template <typename T>
-void run_suite(const std::string& prefix, std::mt19937& rng) {
-  // Boundaries of every table: MR in {4, 6, 12}, NR in {4, 8, 16, 32}, KC in {192, 256},
-  // MC in {64, 72, 128, 144}, NC in {4080, 4096}; the skinny-N path switches at N = 4*NR.
+void run_suite(const std::string& prefix, std::mt19937& rng, bool full = true) {
+  // Boundaries of every table: MR in {4, 6, 12} (every remainder of 12 among the M), NR in
+  // {4, 8, 16, 32}; KC, MC, NC as derived here (e.g. 256/504/8192 on a Zen 5) and forced
+  // small by the caller; the skinny-N path switches at N = 128.
   const std::vector<Shape> shapes = {
       {1, 1, 1},     {1, 37, 19},    {37, 1, 19},    {1, 1, 300},    {6, 16, 0},
       {17, 31, 13},  {257, 129, 65}, {5, 15, 3},     {6, 16, 8},     {7, 17, 9},
@@ -122,7 +127,8 @@ void run_suite(const std::string& prefix, std::mt19937& rng) {
       {15, 65, 257}, {71, 24, 30},   {72, 48, 40},   {73, 63, 50},   {143, 50, 20},
       {144, 130, 21}, {145, 129, 22}, {150, 128, 520}, {97, 66, 385}, {40, 300, 300}, {64, 32, 64},
       {256, 64, 256}, {7, 4097, 9},   {5, 4112, 3},  {1, 300, 700}, {500, 1, 300},
-      {1, 1, 5000},  {1, 70, 33},     {45, 1, 77},   {4, 4, 4},      {2, 3, 5}};
+      {1, 1, 5000},  {1, 70, 33},     {45, 1, 77},   {4, 4, 4},      {2, 3, 5},
+      {22, 45, 33},  {10, 17, 70},    {34, 100, 41}};
   const std::vector<index_t> pads = {0, 3};
   struct AB {
     double alpha, beta;
@@ -137,7 +143,8 @@ void run_suite(const std::string& prefix, std::mt19937& rng) {
           for (const AB& ab : abs) {
             // The largest shapes with one pad and two alpha/beta variants are enough.
             const bool big = s.M * s.N * s.K > 400000;
-            if (big && (pad != 3 || (ab.alpha != 1 && ab.alpha != -0.5))) continue;
+            if (big && (!full || pad != 3 || (ab.alpha != 1 && ab.alpha != -0.5))) continue;
+            if (!full && (pad != 3 || ab.alpha == 0 || ab.alpha == 2)) continue;
             char buf[200];
             std::snprintf(buf, sizeof buf, "%s %c%c M=%lld N=%lld K=%lld pad=%lld a=%g b=%g%s",
                           prefix.c_str(), ta ? 'T' : 'N', tb ? 'T' : 'N', (long long)s.M,
@@ -172,6 +179,15 @@ int main() {
           std::string(nrnn::isa_name(isa)) + " threads=" + std::to_string(threads);
       run_suite<float>(prefix, rng);
       run_suite<double>(prefix, rng);
+      // KC 37 (not a multiple of the unroll, just above the C-prefetch distance of the
+      // AVX-512 kernel) and 20 (below it); MC and NC a few panels, not powers of two.
+      for (const index_t kc : {37, 20}) {
+        nrnn::gemm_detail::set_test_blocking(kc, 40, 100);
+        const std::string p2 = prefix + " blocking=" + std::to_string(kc) + ",40,100";
+        run_suite<float>(p2, rng, false);
+        run_suite<double>(p2, rng, false);
+      }
+      nrnn::gemm_detail::set_test_blocking(0, 0, 0);
     }
   }
   nrnn::set_isa(detected);

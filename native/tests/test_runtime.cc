@@ -2,7 +2,9 @@
 // at most num_threads() chunks; NATIVE_RNN_NUM_THREADS sets the default; nested calls and
 // calls from several threads at once run inline instead of waiting or oversubscribing;
 // resizing works; gemm from concurrent threads stays right; the process exits cleanly with
-// live workers (this test ends that way, also under ASan).
+// live workers (this test ends that way, also under ASan). Also: the cache sizes read at
+// load time and the gemm blocking derived from them, the FMA peak loop, and the threading
+// policy's answers at its extremes (no timing is asserted: only what holds on any machine).
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/gemm_internal.h"
 #include "kernels/kernels.h"
 #include "kernels/runtime.h"
 
@@ -129,6 +132,87 @@ int main() {
       });
     for (auto& th : callers) th.join();
     check(bad.load() == 0, "concurrent gemm calls");
+  }
+
+  // Caches: what was read is plausible for any CPU (the sources fall back to defaults).
+  {
+    const nrnn::CacheInfo& ci = nrnn::cache_info();
+    std::printf("caches (%s): L1d %lld KiB %d-way, L2 %lld KiB, L3 %lld KiB shared by %d\n",
+                ci.source, (long long)ci.l1d >> 10, ci.l1d_ways, (long long)ci.l2 >> 10,
+                (long long)ci.l3 >> 10, ci.l3_shared_by);
+    check(ci.l1d >= (8 << 10) && ci.l1d <= (4 << 20), "L1d size plausible");
+    check(ci.l2 >= (64 << 10) && ci.l2 >= ci.l1d, "L2 size plausible");
+    check(ci.l3 == 0 || ci.l3 >= ci.l2 || ci.l3_shared_by <= 1, "L3 size plausible");
+  }
+
+  // Blocking: for several cache configurations and every tile of the tables, the derived
+  // KC, MC, NC meet the model's constraints (B sliver + A micro-panel in L1, A block in
+  // half of L2, multiples of 16 / MR / NR).
+  {
+    struct Caches {
+      long long l1, l2, l3;
+      int ways, shared;
+    };
+    const Caches configs[] = {{48 << 10, 1 << 20, 32 << 20, 12, 2},   // Zen 5 (this VM)
+                              {32 << 10, 1 << 20, 22 << 20, 8, 16},   // Skylake-SP
+                              {32 << 10, 512 << 10, 32 << 20, 8, 16},  // Zen 3
+                              {16 << 10, 256 << 10, 0, 4, 0}};        // small, no L3
+    const int tiles[][2] = {{4, 8}, {4, 4}, {6, 16}, {6, 8}, {12, 32}, {12, 16}};
+    bool ok = true;
+    for (const Caches& c : configs) {
+      nrnn::CacheInfo ci;
+      ci.l1d = c.l1, ci.l2 = c.l2, ci.l3 = c.l3, ci.l1d_ways = c.ways, ci.l3_shared_by = c.shared;
+      for (const auto& t : tiles)
+        for (int bytes : {4, 8}) {
+          const int mr = t[0], nr = t[1];
+          const auto b = nrnn::gemm_detail::blocking_for(mr, nr, bytes, ci);
+          const long long l1_use = (long long)b.kc * (mr + nr) * bytes;
+          ok = ok && b.kc >= 32 && b.kc % 16 == 0 && (b.kc == 32 || l1_use <= c.l1);
+          ok = ok && b.mc >= mr && b.mc % mr == 0 &&
+               (b.mc == mr || (long long)b.mc * b.kc * bytes <= c.l2 / 2);
+          ok = ok && b.nc >= nr && b.nc % nr == 0;
+        }
+    }
+    check(ok, "blocking_for meets the model's constraints");
+    const auto zen5 = nrnn::gemm_detail::blocking_for(12, 32, 4, [] {
+      nrnn::CacheInfo ci;
+      ci.l1d = 48 << 10, ci.l2 = 1 << 20, ci.l3 = 32 << 20, ci.l1d_ways = 12, ci.l3_shared_by = 2;
+      return ci;
+    }());
+    check(zen5.kc == 256 && zen5.mc == 504 && zen5.nc == 8192,
+          "blocking_for: the Zen 5 float example of gemm.cc");
+  }
+
+  // The FMA peak: positive on every path the CPU has, 0 on the others.
+  for (nrnn::Isa isa : {nrnn::Isa::Generic, nrnn::Isa::Avx2, nrnn::Isa::Avx512}) {
+    const bool has = static_cast<int>(isa) <= static_cast<int>(nrnn::detected_isa());
+    for (bool f64 : {false, true}) {
+      const double g = nrnn::measure_fma_peak(isa, f64, 2, 0.002);
+      if (has) std::printf("FMA peak %s %s 2 threads: %.1f GFLOP/s\n", nrnn::isa_name(isa),
+                           f64 ? "double" : "float", g);
+      check(has ? g > 0 : g == 0, "measure_fma_peak");
+    }
+  }
+
+  // The threading policy: one thread for work that cannot repay any hand-off, all of them
+  // for seconds of work, never more than the parts or the threads, one with one thread.
+  {
+    nrnn::set_num_threads(2);
+    check(nrnn::handoff_ns() > 0, "handoff_ns is measured");
+    check(nrnn::threads_for(1.0, 1000) == 1, "threads_for: 1 ns of work stays on one thread");
+    check(nrnn::threads_for(1e10, 1000) == 2, "threads_for: 10 s of work uses both threads");
+    check(nrnn::threads_for(1e10, 1) == 1, "threads_for: never more threads than parts");
+    nrnn::set_num_threads(1);
+    check(nrnn::threads_for(1e10, 1000) == 1, "threads_for: one thread set");
+    nrnn::set_num_threads(2);
+    bool inner = true;
+    nrnn::parallel_for(2, [&](index_t, index_t) {
+      if (nrnn::threads_for(1e10, 1000) != 1) inner = false;
+    });
+    check(inner, "threads_for inside a job (the pool is busy): one thread");
+    check(nrnn::fma_ns<float>(1e6) > 0 && nrnn::fma_ns<double>(1e6) > nrnn::fma_ns<float>(1e6) * 0.99,
+          "fma_ns: positive, double no faster than float");
+    check(nrnn::stream_ns(1e6) > 0, "stream_ns positive");
   }
 
   // Leave workers alive (spinning, then asleep) at exit: the process must still end.
