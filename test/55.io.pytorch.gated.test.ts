@@ -236,4 +236,61 @@ describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)'
     }
     console.log(`      PyTorch-written files: max |logit(PyTorch) − logit(ours)|: ${report.join('; ')}`);
   });
+  for (const cell of CELLS) {
+    it(`README.md's PyTorch snippet runs as written with ${cell === 'lstm' ? 'an LSTM' : 'a GRU'} checkpoint (safetensors stood in for) and agrees with us`, async () => {
+      const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+      const section = readme.slice(readme.indexOf('## Checkpoint format'));
+      const match = /```python\n([\s\S]*?)```/.exec(section);
+      expect(match, 'a python block under "## Checkpoint format"').to.not.equal(null);
+      const snippet = (match as RegExpExecArray)[1];
+      const file = /path = "([^"]+)"/.exec(snippet);
+      expect(file, 'the snippet names its checkpoint as path = "…"').to.not.equal(null);
+      const text = /"(\\n[A-Za-z]*)"/.exec(snippet);
+      expect(text, 'the snippet primes with a "\\n…" string').to.not.equal(null);
+      const prime = JSON.parse(`"${(text as RegExpExecArray)[1]}"`) as string;
+
+      // a model like the CLI's (float32) on the names, saved where the snippet looks
+      const { model, trainer } = await trained({ cell, dtype: 'float32', numLayers: 2, input: 'tokens' }, vocabulary, new Rng(1));
+      const cwd = fs.mkdtempSync(path.join(dir, `readme-${cell}-`));
+      const target = path.join(cwd, (file as RegExpExecArray)[1]);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      await saveCheckpoint(target, { model, vocabulary, trainer: trainer.snapshot() });
+
+      // the `safetensors` API the snippet uses, on the fixture's reader (as test 52 does)
+      const shim = path.join(cwd, 'shim', 'safetensors');
+      fs.mkdirSync(shim, { recursive: true });
+      fs.writeFileSync(path.join(shim, '__init__.py'), [
+        'from torch_interop import read_safetensors',
+        'class safe_open:',
+        '    def __init__(self, path, framework):',
+        '        assert framework == "pt"',
+        '        self._metadata = read_safetensors(path)[1]',
+        '    def __enter__(self): return self',
+        '    def __exit__(self, *exc): return False',
+        '    def metadata(self): return self._metadata',
+        '',
+      ].join('\n'));
+      fs.writeFileSync(path.join(shim, 'torch.py'), 'from torch_interop import read_safetensors\ndef load_file(path): return read_safetensors(path)[0]\n');
+      const program = `${snippet}\nimport json as _json\nprint(_json.dumps([type(model.rnn).__name__, logits[:, 0].tolist()]))\n`;
+      const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: [path.dirname(shim), path.dirname(SCRIPT)].join(path.delimiter) };
+      const r = spawnSync(PYTHON, ['-c', program], { cwd, env, encoding: 'utf8', timeout: 60000 });
+      expect(r.status, r.stderr).to.equal(0);
+      // stdout: the predicted character (maybe itself a newline), a newline, then the JSON line
+      const stdout = r.stdout.replace(/\n$/, ''), cut = stdout.lastIndexOf('\n');
+      const printed = stdout.slice(0, cut);
+      const [module, logits] = JSON.parse(stdout.slice(cut + 1)) as [string, number[][]];
+      expect(module).to.equal(cell === 'lstm' ? 'LSTM' : 'GRU');
+
+      const ids = vocabulary.encode(prime);
+      const ours = model.forward({ ids, steps: ids.length, batch: 1 }).logits;
+      const V = vocabulary.size, n = ids.length;
+      const flatOurs = toTorchOrder(ours);
+      const diff = maxAbsDiff(logits.flat(), flatOurs);
+      expect(diff).to.be.below(TOL.float32);
+      let best = 0;
+      for (let v = 1; v < V; v++) if (ours.data[v * n + n - 1] > ours.data[best * n + n - 1]) best = v;
+      expect(printed, 'the most likely next character').to.equal(vocabulary.toJSON().symbols[best]);
+      console.log(`      README snippet, ${cell}, ${JSON.stringify(prime)}: max |logit(PyTorch) − logit(ours)| ${diff.toExponential(2)}`);
+    });
+  }
 });
