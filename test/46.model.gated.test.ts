@@ -274,6 +274,24 @@ describe('46 RNNModel with gated cells: inference', () => {
   }
 });
 
+describe('46 RNNModel with gated cells: bad input names the argument', () => {
+  it('options, and forward states of the wrong keys or shapes', () => {
+    expect(() => new RNNModel({ cell: 'lstm', vocabSize: 5, hiddenSize: 3, activation: 'relu' })).to.throw(TypeError, /activation applies to the vanilla cell only.*'relu'/);
+    expect(() => new RNNModel({ cell: 'gru', vocabSize: 5, hiddenSize: 3, dropout: 0.1 } as never)).to.throw(TypeError, /unknown option 'dropout'/);
+    expect(() => new RNNModel({ cell: 'lstn', vocabSize: 5, hiddenSize: 3 })).to.throw(TypeError, /did you mean 'lstm'/);
+    const z = (cols = 1): { rows: number; cols: number; data: Float64Array } => ({ rows: 3, cols, data: new Float64Array(3 * cols) });
+    const ids = { ids: Int32Array.of(1, 2, 3), steps: 3, batch: 1 };
+    const lstm = new RNNModel({ cell: 'lstm', vocabSize: 5, hiddenSize: 3, numLayers: 2, dtype: 'float64', backend: 'ts' });
+    expect(() => lstm.forward(ids, [{ h: z() }, { h: z(), c: z() }])).to.throw(TypeError, /state\[0\]\.c/);
+    expect(() => lstm.forward(ids, [{ h: z(), c: z(), x: z() }, { h: z(), c: z() }])).to.throw(TypeError, /unknown state\[0\] key 'x'/);
+    expect(() => lstm.forward(ids, [{ h: z(), c: z() }])).to.throw(TypeError, /state must be an array of 2 layer states/);
+    expect(() => lstm.forward(ids, [{ h: z(), c: z() }, { h: z(), c: z(2) }])).to.throw(RangeError, /state\[1\]\.c must be a 3x1 Matrix/);
+    const gru = new RNNModel({ cell: 'gru', vocabSize: 5, hiddenSize: 3, dtype: 'float64', backend: 'ts' });
+    expect(() => gru.forward(ids, [{ h: z(), c: z() }])).to.throw(TypeError, /unknown state\[0\] key 'c'/);
+    expect(() => gru.forward({ ids: Int32Array.of(1, 5, 3), steps: 3, batch: 1 })).to.throw(RangeError, /ids\[1\]/);
+  });
+});
+
 describe('46 RNNModel with gated cells: training', () => {
   const V = 7;
   const tokens = stream(1200, V, 3);
