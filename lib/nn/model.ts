@@ -10,8 +10,9 @@
 import * as backends from '../backend';
 import type { Backend, FloatArray, Op } from '../backend/types';
 import { Random } from '../random';
-import { allocate, bytesPerElement, checkAllocation } from '../tensor';
-import { checkBatch, type ModelInput, type ModelTarget } from './batch';
+import { invalidRange, invalidType } from '../backend/errors';
+import { allocate, bytesPerElement, checkAllocation, checkSequence, dtypeOf, type Sequence } from '../tensor';
+import { checkBatch, checkInput, type ModelInput, type ModelTarget } from './batch';
 import type { CellKind, LayerParams } from './cells/types';
 import * as inference from './inference';
 import type { ForwardResult, ModelState } from './inference';
@@ -179,6 +180,38 @@ export class RNNModel {
     this.recordBackward(ops, ws, input);
     this.runSync(ops);
     return count > 0 ? ws.scalars[0] / count : 0;
+  }
+
+  /**
+   * The gradients of a loss of the user's own on forward's logits, synchronously: given
+   * dLogits = ∂J/∂logits (outputSize × T·m, as forward returns the logits), runs the forward
+   * pass from zero state and back-propagates dLogits through the head and every layer; the
+   * gradients land in `grads` (overwritten, as by lossAndGradients). Returns Σ grad².
+   */
+  gradientsFromLogits(input: ModelInput, dLogits: Sequence | FloatArray): number {
+    const fn = 'RNNModel.gradientsFromLogits';
+    const { T, m } = checkInput(fn, this.config, input);
+    const { outputSize: V, dtype } = this.config;
+    let data: FloatArray;
+    if (dLogits instanceof Float32Array || dLogits instanceof Float64Array) {
+      if (dtypeOf(dLogits) !== dtype) throw invalidType(fn, 'dLogits', `${dtype} data`, dLogits);
+      data = dLogits;
+    } else {
+      const s = checkSequence(fn, 'dLogits', dLogits, V, dtype);
+      if (s.steps !== T || s.batch !== m) {
+        throw invalidRange(fn, 'dLogits', `${T} steps of batch ${m} (as the input)`, `${s.steps} steps of batch ${s.batch}`);
+      }
+      data = s.data;
+    }
+    if (data.length !== V * T * m) throw invalidRange(fn, 'dLogits', `${V * T * m} values (outputSize × T·m)`, `${data.length}`);
+    const ws = this.workspace(T, m);
+    const ops: Op[] = [];
+    this.recordForward(ops, ws, input, null, 0, true);
+    // recordBackward reads ∂J/∂logits from ws.logits, where the built-in losses leave it.
+    ops.push(['copy', V * T * m, data, 0, ws.logits, 0]);
+    this.recordBackward(ops, ws, input);
+    this.runSync(ops);
+    return ws.scalars[1];
   }
 
   /** Mean loss of one batch from zero state, without touching gradients. */
