@@ -4,7 +4,7 @@
 // native = ts; masks that depend only on (seed, step, slot), so resumed runs are exact; the
 // options' checks, checkpoints and the CLI's --dropout / --head-dropout.
 import { expect } from 'chai';
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -359,6 +359,78 @@ describe('49 dropout: native = ts, resume exactness, inference unaffected, optio
         .to.throw(CheckpointError, new RegExp(`config\\.${key} must be a number in \\[0, 1\\)`));
     }
   });
+});
+
+// ---------------------------------------------------------------------------------------
+// Against PyTorch: the same weights as two one-layer nn.LSTM/nn.GRU and an nn.Linear, with our
+// masks multiplied in where nn.LSTM(num_layers=2, dropout=p) and a head nn.Dropout would drop
+// (the output sequence of layer 0 — not its carried state — and the head's input); loss and
+// every gradient compared. Skipped when /usr/bin/python3 cannot import torch.
+const TORCH_SCRIPT = `
+import json, sys, torch
+d = json.load(sys.stdin)
+torch.set_default_dtype(torch.float64)
+T, m, H, V, G = d['T'], d['m'], d['H'], d['V'], d['cell']
+Cls = torch.nn.LSTM if G == 'lstm' else torch.nn.GRU
+layers = [Cls(V, H), Cls(H, H)]
+head = torch.nn.Linear(H, V)
+p = {k: torch.tensor(v, dtype=torch.float64) for k, v in d['params'].items()}
+with torch.no_grad():
+  for l, layer in enumerate(layers):
+    for kind in ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']:
+      w = getattr(layer, kind + '_l0'); w.copy_(p['rnn.%s_l%d' % (kind, l)].reshape(w.shape))
+  head.weight.copy_(p['head.weight'].reshape(V, H)); head.bias.copy_(p['head.bias'])
+ids = torch.tensor(d['ids']).reshape(T, m)
+x = torch.nn.functional.one_hot(ids, V).to(torch.float64)          # (T, m, V)
+mask = lambda k: torch.tensor(d[k]).reshape(H, T, m).permute(1, 2, 0)  # ours is H x (T*m)
+y0, _ = layers[0](x)
+y1, _ = layers[1](y0 * mask('mask0'))
+logits = head(y1 * mask('mask1'))
+loss = torch.nn.functional.cross_entropy(logits.reshape(T * m, V), torch.tensor(d['target']))
+loss.backward()
+grads = {}
+for l, layer in enumerate(layers):
+  for kind in ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']:
+    grads['rnn.%s_l%d' % (kind, l)] = getattr(layer, kind + '_l0').grad.reshape(-1).tolist()
+grads['head.weight'] = head.weight.grad.reshape(-1).tolist(); grads['head.bias'] = head.bias.grad.tolist()
+print(json.dumps({'loss': loss.item(), 'grads': grads}))
+`;
+
+describe('49 dropout against PyTorch (needs python3-torch)', function () {
+  before(function () {
+    const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8', timeout: 60000 });
+    if (r.error || r.status !== 0) this.skip();
+  });
+
+  for (const cell of ['lstm', 'gru']) {
+    it(`${cell}: 2 layers, dropout 0.4 and headDropout 0.3 with our masks: the loss within 1e-12 and every gradient within 1e-11 (relative)`, () => {
+      const T = 5, m = 3, H = 6, V = 7;
+      const model = new RNNModel({ cell, vocabSize: V, hiddenSize: H, numLayers: 2, dropout: 0.4, headDropout: 0.3, dtype: 'float64', backend: 'ts', seed: 12 });
+      const { input, target } = tokenBatch(new Rng(21), V, T, m);
+      const loss = model.lossAndGradients(input, target, { dropoutStep: 3 });
+      const ws = model.workspace(T, m);
+      const params: Record<string, number[]> = {};
+      for (const e of model.entries) params[e.name] = Array.from(model.view(e.name));
+      const r = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT], {
+        encoding: 'utf8', timeout: 60000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+        input: JSON.stringify({ T, m, H, V, cell, params, ids: Array.from((input as { ids: Int32Array }).ids), target: Array.from(target),
+          mask0: Array.from(ws.layers[0].mask), mask1: Array.from(ws.layers[1].mask) }),
+      });
+      expect(r.status, r.stderr).to.equal(0);
+      const torch = JSON.parse(r.stdout) as { loss: number; grads: Record<string, number[]> };
+      expect(Math.abs(loss - torch.loss)).to.be.at.most(1e-12 * torch.loss);
+      let worstErr = 0;
+      for (const e of model.entries) {
+        const ours = model.view(e.name, 'grads'), theirs = torch.grads[e.name];
+        expect(theirs.length, e.name).to.equal(ours.length);
+        for (let i = 0; i < ours.length; i++) worstErr = Math.max(worstErr, Math.abs(ours[i] - theirs[i]) / Math.max(Math.abs(theirs[i]), 1e-6));
+      }
+      measured.push(`PyTorch ${cell} with our masks: loss ${loss.toFixed(6)} (torch ${torch.loss.toFixed(6)}), gradients max rel difference ${worstErr.toExponential(2)}`);
+      expect(worstErr).to.be.at.most(1e-11);
+      // the masks did drop (the comparison is of a dropped model)
+      expect(ws.layers[0].mask.some((v) => v === 0) && ws.layers[1].mask.some((v) => v === 0)).to.equal(true);
+    });
+  }
 });
 
 // ---------------------------------------------------------------------------------------
