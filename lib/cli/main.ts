@@ -89,6 +89,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--cell <kind>', 'the recurrent cell of every layer').choices(cellNames()).default(DEFAULT_CELL))
     .option('--hidden <n>', 'hidden units per layer', positiveInt, 128)
     .option('--layers <n>', 'stacked RNN layers', positiveInt, 1)
+    .option('--dropout <p>', 'dropout probability on the output of every layer but the last, in training (PyTorch\'s nn.RNN dropout)', fraction, 0)
+    .option('--head-dropout <p>', 'dropout probability on the last layer\'s output (the head\'s input), in training', fraction, 0)
     .option('--seq-length <n>', 'BPTT steps per chunk', positiveInt, 32)
     .option('--batch <n>', 'parallel streams per step', positiveInt, 32)
     .addOption(new Option('--steps <n>', `optimizer steps in all, counted from the start of the run (default ${DEFAULT_STEPS})`).argParser(positiveInt).conflicts('epochs'))

@@ -35,6 +35,8 @@ export interface TrainFlags {
   cell: string;
   hidden: number;
   layers: number;
+  dropout: number;
+  headDropout: number;
   seqLength: number;
   batch: number;
   steps?: number;
@@ -69,6 +71,9 @@ export interface RunSettings {
   cell?: string;
   hidden: number;
   layers: number;
+  /** Dropout between the layers and on the head's input (absent in runs from before dropout: 0). */
+  dropout: number;
+  headDropout: number;
   batch: number;
   seqLength: number;
   optimizer: OptimizerName;
@@ -96,7 +101,7 @@ export const DEFAULT_STEPS = 1200;
 const DEFAULT_LR: Partial<Record<OptimizerName, number>> = { adam: 2e-3 };
 const NAMES_SHOWN = 10;
 /** What runs written before a setting existed used: their `run` lacks the key. */
-const RUN_DEFAULTS = { weightDecay: 0, schedule: 'constant', warmup: 0, valData: null } as const;
+const RUN_DEFAULTS = { weightDecay: 0, schedule: 'constant', warmup: 0, valData: null, dropout: 0, headDropout: 0 } as const;
 
 /** The library's optimizer for the CLI's: adam with weight decay is AdamW (decay decoupled from the gradient). */
 function libraryOptimizer(run: RunSettings): OptimizerName {
@@ -113,6 +118,15 @@ function describeOptimizer(run: RunSettings, totalSteps: number): string {
   const schedule = run.schedule === 'cosine' ? ` (cosine to 0 over ${totalSteps} steps${warm ? ` after ${warm}` : ''})` : warm ? ` (after ${warm})` : '';
   const decay = run.weightDecay > 0 ? `, weight decay ${run.weightDecay} (${run.optimizer === 'adam' ? 'decoupled' : 'L2'})` : '';
   return `${run.optimizer} lr ${run.lr}${schedule}${decay}`;
+}
+
+/** ", dropout 0.2 between layers, 0.1 on the head's input", or nothing without dropout. */
+function describeDropout(config: { dropout: number; headDropout: number }): string {
+  const parts = [
+    ...(config.dropout > 0 ? [`${config.dropout} between layers`] : []),
+    ...(config.headDropout > 0 ? [`${config.headDropout} on the head's input`] : []),
+  ];
+  return parts.length > 0 ? `, dropout ${parts.join(', ')}` : '';
 }
 
 export function resolveBackend(choice: BackendChoice, threads: number | undefined): Backend {
@@ -181,6 +195,8 @@ function checkAgrees(given: (flag: keyof TrainFlags) => boolean, flags: TrainFla
     ['cell', '--cell', flags.cell, run.cell ?? DEFAULT_CELL],
     ['hidden', '--hidden', flags.hidden, run.hidden],
     ['layers', '--layers', flags.layers, run.layers],
+    ['dropout', '--dropout', flags.dropout, run.dropout],
+    ['headDropout', '--head-dropout', flags.headDropout, run.headDropout],
     ['seqLength', '--seq-length', flags.seqLength, run.seqLength],
     ['batch', '--batch', flags.batch, run.batch],
     ['optimizer', '--optimizer', flags.optimizer, run.optimizer],
@@ -252,7 +268,8 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
   } else {
     run = {
       data: sourceFromFlag(flags.data), sha256: '', valFraction: flags.valFraction, splitSeed: SPLIT_SEED,
-      cell: flags.cell, hidden: flags.hidden, layers: flags.layers, batch: flags.batch, seqLength: flags.seqLength,
+      cell: flags.cell, hidden: flags.hidden, layers: flags.layers, dropout: flags.dropout, headDropout: flags.headDropout,
+      batch: flags.batch, seqLength: flags.seqLength,
       optimizer: flags.optimizer, lr: flags.lr ?? DEFAULT_LR[flags.optimizer] ?? NaN,
       weightDecay: flags.weightDecay, schedule: flags.lrSchedule, warmup: flags.warmup,
       valData: flags.valData === undefined ? null : { path: path.resolve(flags.valData), sha256: '' },
@@ -291,7 +308,8 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
   }
 
   const model = resumed?.model ?? new RNNModel({
-    cell: run.cell ?? DEFAULT_CELL, vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers, dtype: 'float32', backend, seed: run.seed,
+    cell: run.cell ?? DEFAULT_CELL, vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers,
+    dropout: run.dropout, headDropout: run.headDropout, dtype: 'float32', backend, seed: run.seed,
   });
   const trainer = new Trainer(model, {
     optimizer: libraryOptimizer(run), ...(Number.isNaN(run.lr) ? {} : { lr: run.lr }), clipNorm: run.clip,
@@ -319,13 +337,15 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
     `${resumed ? `resuming ${flags.resume} at step ${startStep}` : 'training'} on ${corpus.label}: ` +
     `${corpus.trainLines.toLocaleString('en-US')} lines (${corpus.train.length.toLocaleString('en-US')} characters) to train, ` +
     `${corpus.validationLines.toLocaleString('en-US')}${run.valData ? ` of ${run.valData.path}` : ''} to validate; ${vocabulary.size} symbols\n` +
-    `model: hidden ${model.config.hiddenSize}, ${model.config.numLayers} layer(s), ${params.toLocaleString('en-US')} parameters; ` +
+    `model: hidden ${model.config.hiddenSize}, ${model.config.numLayers} layer(s), ${params.toLocaleString('en-US')} parameters` +
+    `${describeDropout(model.config)}; ` +
     `${describeOptimizer(run, totalSteps)}, clip ${run.clip}; batch ${run.batch} x seq ${run.seqLength}; ${totalSteps} steps; backend ${backend.name}` +
     (baseline ? `\nbigram baseline on the validation text: ${baseline.loss.toFixed(4)} (${baseline.bpc.toFixed(3)} bits/char)` : ''),
     { event: 'start', step: startStep, totalSteps, data: corpus.label, trainCharacters: corpus.train.length,
       validationCharacters: corpus.validation.length, validationData: run.valData?.path ?? null, vocabularySize: vocabulary.size,
       parameters: params, backend: backend.name, bigramLoss: baseline?.loss ?? null, checkpoint: savePath, bestCheckpoint: bestPath,
-      optimizer: libraryOptimizer(run), lr: run.lr, weightDecay: run.weightDecay, schedule: run.schedule, warmup: run.warmup },
+      optimizer: libraryOptimizer(run), lr: run.lr, weightDecay: run.weightDecay, schedule: run.schedule, warmup: run.warmup,
+      dropout: model.config.dropout, headDropout: model.config.headDropout },
   );
 
   // Set from the onEvaluate callback; the cast keeps TypeScript from narrowing it to null.

@@ -8,6 +8,7 @@
 // the recorded programs of a step (recording.ts), inference (inference.ts) and sampling
 // (sampling.ts). None of them names a cell: they loop over the cell kind's declaration.
 import * as backends from '../backend';
+import { invalidRange } from '../backend/errors';
 import type { Backend, FloatArray, Op } from '../backend/types';
 import { Random } from '../random';
 import { invalidRange, invalidType } from '../backend/errors';
@@ -19,6 +20,7 @@ import type { ForwardResult, ModelState } from './inference';
 import {
   buildLayout, initialize, layerViews, resolveConfig, type ModelLayout, type ParamEntry, type RNNModelConfig, type RNNModelOptions,
 } from './layout';
+import { checkOptions, isNonNegativeInt, keysOf } from './predicates';
 import * as recording from './recording';
 import { sample, type SampleOptions } from './sampling';
 import { makeWorkspace, workspaceBytes, type Workspace } from './workspace';
@@ -28,6 +30,13 @@ export type { ForwardResult, LayerState, ModelState } from './inference';
 export { MAX_LAYERS, type LossKind, type ParamEntry, type RNNModelConfig, type RNNModelOptions } from './layout';
 export type { SampleOptions } from './sampling';
 export type { LayerWorkspace, Workspace } from './workspace';
+
+export interface LossOptions {
+  /** Apply the dropout masks of this training step (see RNNModel.lossAndGradients). */
+  dropoutStep?: number;
+}
+
+const LOSS_OPTION_KEYS = keysOf<LossOptions>({ dropoutStep: true });
 
 export class RNNModel {
   readonly config: RNNModelConfig;
@@ -125,7 +134,7 @@ export class RNNModel {
     const key = `${T}x${m}`;
     let ws = this.inferenceWorkspaces.get(key);
     if (!ws || this.busy.has(ws)) {
-      const fresh = makeWorkspace('RNNModel.workspace', this.cell, this.config, this.layout, T, m);
+      const fresh = makeWorkspace('RNNModel.workspace', this.cell, this.config, this.layout, T, m, false);
       if (!ws) this.inferenceWorkspaces.set(key, fresh);
       ws = fresh;
     }
@@ -143,9 +152,12 @@ export class RNNModel {
    * Records the forward pass and the loss: every layer (from the carried state, or zeros when
    * resetState), logits, and — given a target — the loss sum into scalars[0] with ∂J/∂logits
    * left in ws.logits. `count` normalizes the loss (mean per token / per element).
+   * `dropoutStep` (training steps only): draw and apply the dropout masks of that step; null or
+   * absent: no dropout.
    */
-  recordForward(ops: Op[], ws: Workspace, input: ModelInput, target: ModelTarget | null, count: number, resetState: boolean): void {
-    recording.recordForward(this, ops, ws, input, target, count, resetState);
+  recordForward(ops: Op[], ws: Workspace, input: ModelInput, target: ModelTarget | null, count: number, resetState: boolean,
+    dropoutStep: number | null = null): void {
+    recording.recordForward(this, ops, ws, input, target, count, resetState, dropoutStep);
   }
 
   /**
@@ -171,12 +183,17 @@ export class RNNModel {
   /**
    * Loss and gradients of one batch, synchronously (the gradients land in `grads`). Starts
    * from zero state. For checks and small experiments; training uses the Trainer.
+   * `dropoutStep: k` applies the dropout masks training step k draws (the same every call, so a
+   * gradient check sees one fixed mask); without it nothing is dropped.
    */
-  lossAndGradients(input: ModelInput, target: ModelTarget): number {
-    const { T, m, count } = this.checkBatch('RNNModel.lossAndGradients', input, target);
+  lossAndGradients(input: ModelInput, target: ModelTarget, options: LossOptions = {}): number {
+    const fn = 'RNNModel.lossAndGradients';
+    const { T, m, count } = this.checkBatch(fn, input, target);
+    const { dropoutStep } = checkOptions(fn, options, LOSS_OPTION_KEYS);
+    if (dropoutStep !== undefined && !isNonNegativeInt(dropoutStep)) throw invalidRange(fn, 'dropoutStep', 'a non-negative integer', dropoutStep);
     const ws = this.workspace(T, m);
     const ops: Op[] = [];
-    this.recordForward(ops, ws, input, target, count, true);
+    this.recordForward(ops, ws, input, target, count, true, dropoutStep ?? null);
     this.recordBackward(ops, ws, input);
     this.runSync(ops);
     return count > 0 ? ws.scalars[0] / count : 0;

@@ -34,6 +34,15 @@ double run_scale(const Bound& b) {
   return NRNN_RUN_TYPED(T, nrnn::scale<T>(b.i(n), T(b.num(alpha)), b.ptr<T>(x)));
 }
 
+double run_mulInPlace(const Bound& b) {
+  using namespace arg::mulInPlace;
+  return withType(b, [&](auto tag) {
+    using T = decltype(tag);
+    mul_in_place<T>(b.i(n), b.ptr<const T>(x), b.ptr<T>(y));
+    return 0.0;
+  });
+}
+
 double run_fill(const Bound& b) {
   using namespace arg::fill;
   return NRNN_RUN_TYPED(T, nrnn::fill<T>(b.i(n), T(b.num(value)), b.ptr<T>(x)));

@@ -64,6 +64,10 @@ void axpy(index_t n, T alpha, const T* x, T* y);
 template <typename T>
 void scale(index_t n, T alpha, T* x);
 
+// y ⊙= x (elementwise product in place; x and y do not overlap)
+template <typename T>
+void mul_in_place(index_t n, const T* x, T* y);
+
 // x[:] = value
 template <typename T>
 void fill(index_t n, T value, T* x);
