@@ -8,7 +8,6 @@
 // the recorded programs of a step (recording.ts), inference (inference.ts) and sampling
 // (sampling.ts). None of them names a cell: they loop over the cell kind's declaration.
 import * as backends from '../backend';
-import { invalidRange } from '../backend/errors';
 import type { Backend, FloatArray, Op } from '../backend/types';
 import { Random } from '../random';
 import { invalidRange, invalidType } from '../backend/errors';
