@@ -277,7 +277,7 @@ describe('46 RNNModel with gated cells: inference', () => {
 describe('46 RNNModel with gated cells: bad input names the argument', () => {
   it('options, and forward states of the wrong keys or shapes', () => {
     expect(() => new RNNModel({ cell: 'lstm', vocabSize: 5, hiddenSize: 3, activation: 'relu' })).to.throw(TypeError, /activation applies to the vanilla cell only.*'relu'/);
-    expect(() => new RNNModel({ cell: 'gru', vocabSize: 5, hiddenSize: 3, dropout: 0.1 } as never)).to.throw(TypeError, /unknown option 'dropout'/);
+    expect(() => new RNNModel({ cell: 'gru', vocabSize: 5, hiddenSize: 3, dropuot: 0.1 } as never)).to.throw(TypeError, /unknown option 'dropuot' \(did you mean 'dropout'\?\)/);
     expect(() => new RNNModel({ cell: 'lstn', vocabSize: 5, hiddenSize: 3 })).to.throw(TypeError, /did you mean 'lstm'/);
     const z = (cols = 1): { rows: number; cols: number; data: Float64Array } => ({ rows: 3, cols, data: new Float64Array(3 * cols) });
     const ids = { ids: Int32Array.of(1, 2, 3), steps: 3, batch: 1 };
