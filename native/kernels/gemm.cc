@@ -81,6 +81,11 @@ constexpr int kMaxMR = 12, kMaxNR = 32;  // largest tile of any table (AVX-512 f
 // packed path is already as fast at 4x4x4 and 2x faster at 8x8x8, so only the very
 // smallest products skip it (they then touch no packing buffer at all).
 constexpr index_t kTinyWork = 64;
+// The unpacked path (gemm_small): K <= KC and A and B fit in half of L2 together (A is read
+// again for every sliver of B columns), up to this many multiply-adds (beyond, packing
+// costs under 1%). Measured (paired, 1 thread, Zen 5): 32^3 +18%, 64^3 +6%, 128^3 +4%,
+// 256^3 +2%, rnn 256x64x256 TN +24% against the packed path.
+constexpr index_t kSmallWork = index_t(1) << 24;
 // Row-major A is read in place when N is at most this: measured (gemm_bench and paired
 // runs) 3-20% faster than packing at N = 32..128 in float, even in double at 64, neutral
 // at 128-256, slower at 512.
@@ -204,7 +209,7 @@ struct Problem {
 
 // The ic step: C[ic:ic+mc, jc:jc+nc] = alpha * op(A)[ic:ic+mc, pc:pc+kc] * Bp + beta * C,
 // Bp being op(B)[pc:pc+kc, jc:jc+nc] packed. Ap holds the A block (or, when A is read in
-// place, just its ragged last panel).
+// place and the table has no kernel for ragged tiles, just its ragged last panel).
 template <typename T>
 void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, index_t pc,
                   index_t kc, T beta, index_t ic, index_t mc, T* Ap) {
@@ -215,7 +220,7 @@ void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, ind
   const index_t mc_full = (mc / MR) * MR;
   if (!pr.direct_a) {
     uk.pack_a(mc, kc, Ablk, pr.rsa, pr.csa, Ap);
-  } else if (mc_full < mc) {
+  } else if (mc_full < mc && !uk.tile) {
     // The ragged last rows cannot be read as a full MR panel in place: pack them.
     uk.pack_a(mc - mc_full, kc, Ablk + mc_full * pr.rsa, pr.rsa, pr.csa, Ap);
   }
@@ -227,22 +232,23 @@ void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, ind
       const index_t mr = std::min<index_t>(MR, mc - ir);
       T* Cij = Cj + ir * pr.ldc;
       const bool full = mr == MR && nr == NR;
-      const bool in_place = pr.direct_a && ir < mc_full;
-      const T* a = in_place ? Ablk + ir * pr.rsa : pr.direct_a ? Ap : Ap + ir * kc;
-      if (!full && uk.edge) {  // the table has edge kernels: straight into C's corner
-        if (in_place) {
-          uk.edge_direct(nr, kc, pr.alpha, a, pr.rsa, pr.csa, b, beta, Cij, pr.ldc);
+      if (!full && uk.tile) {  // a ragged tile straight into C's corner
+        if (pr.direct_a) {
+          uk.tile(mr, nr, kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, NR, beta, Cij,
+                  pr.ldc);
         } else {
-          uk.edge(mr, nr, kc, pr.alpha, a, b, beta, Cij, pr.ldc);
+          uk.tile(mr, nr, kc, pr.alpha, Ap + ir * kc, 1, MR, b, NR, beta, Cij, pr.ldc);
         }
         continue;
       }
+      const bool in_place = pr.direct_a && ir < mc_full;
       T* cdst = full ? Cij : tile;
       const index_t ldd = full ? pr.ldc : NR;
       const T bdst = full ? beta : T(0);
       if (in_place) {
-        uk.direct_a(kc, pr.alpha, a, pr.rsa, pr.csa, b, bdst, cdst, ldd);
+        uk.direct_a(kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, bdst, cdst, ldd);
       } else {
+        const T* a = pr.direct_a ? Ap : Ap + ir * kc;
         uk.packed(kc, pr.alpha, a, b, bdst, cdst, ldd);
       }
       if (!full) merge_tile(mr, nr, tile, NR, beta, Cij, pr.ldc);
@@ -386,6 +392,23 @@ void gemm_parallel_n(const Problem<T>& pr, int nt) {
     const index_t n1 = std::min(p.N, NR * (jp->npanels * e / jp->nt));
     if (n0 < n1) gemm_block(p, 0, p.M, n0, n1);
   });
+}
+
+// Small products with row-major B: no packing at all. The table's tile kernel reads A in
+// place (through its rows, or its columns when transposed) and B in place (rows ldb apart);
+// K <= KC, so the whole product is one pass of the jr and ir loops. Packing would copy
+// K*(M+N) values to gain nothing: operands this small stay in L1/L2 anyway.
+template <typename T>
+void gemm_small(const Problem<T>& pr, index_t m0, index_t m1) {
+  const Ukernels<T>& uk = *pr.uk;
+  const index_t MR = uk.mr, NR = uk.nr;
+  for (index_t jr = 0; jr < pr.N; jr += NR) {
+    const index_t nr = std::min(NR, pr.N - jr);
+    for (index_t ir = m0; ir < m1; ir += MR) {
+      uk.tile(std::min(MR, m1 - ir), nr, pr.K, pr.alpha, pr.A + ir * pr.rsa, pr.rsa, pr.csa,
+              pr.B + jr, pr.rsb, pr.beta, pr.C + ir * pr.ldc + jr, pr.ldc);
+    }
+  }
 }
 
 // M == 1 or N == 1: matrix-vector products (see Ukernels::gemv_rows / gemv_cols).
@@ -534,7 +557,25 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
 
   // Each thread needs two panels of rows (or columns) at least.
   const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
-  const int nt = threads_for(fma_ns<T>(double(work)), std::max(mpanels, npanels) / 2);
+  const double serial_ns = fma_ns<T>(double(work));
+
+  if (uk.tile && !transB && K <= pr.blk.kc && work <= kSmallWork &&
+      double((M * K + K * ldb) * index_t(sizeof(T))) <= 0.5 * double(cache_info().l2)) {
+    const int nt = threads_for(serial_ns, mpanels / 2);
+    if (nt <= 1) {
+      gemm_small(pr, 0, M);
+    } else {
+      const Problem<T>* p = &pr;
+      parallel_for(nt, [p, mpanels, nt](index_t b, index_t e) {
+        const index_t MRp = p->uk->mr;
+        gemm_small(*p, std::min(p->M, MRp * (mpanels * b / nt)),
+                   std::min(p->M, MRp * (mpanels * e / nt)));
+      });
+    }
+    return;
+  }
+
+  const int nt = threads_for(serial_ns, std::max(mpanels, npanels) / 2);
   if (nt > 1 && mpanels >= 2 * nt) {
     gemm_parallel_m(pr, nt);
   } else if (nt > 1 && npanels >= 2 * nt) {

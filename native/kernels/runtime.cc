@@ -405,9 +405,14 @@ double handoff_ns() {
   return h > 0 ? h : kDefaultHandoffNs;
 }
 
+std::atomic<bool> g_always_parallel{false};
+
+void set_test_always_parallel(bool on) { g_always_parallel.store(on); }
+
 int threads_for(double serial_ns, index_t parts) {
   const int n = int(std::min<index_t>(num_threads(), parts));
   if (n <= 1 || pool().busy()) return 1;
+  if (g_always_parallel.load(std::memory_order_relaxed)) return n;
   const double h = std::max(handoff_ns(), kMinHandoffNs);
   const double saved = serial_ns * (1.0 - 1.0 / n);
   return saved >= kGain * h ? n : 1;

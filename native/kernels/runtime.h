@@ -55,6 +55,10 @@ void parallel_for(index_t n, const std::function<void(index_t, index_t)>& fn);
 // and num_threads(). Returns 1 when the pool is busy (the job would run inline anyway).
 int threads_for(double serial_ns, index_t parts);
 
+// Tests only: when set, threads_for ignores the cost model and grants every thread the parts
+// allow (so that the parallel paths of every kernel run whatever the machine measures).
+void set_test_always_parallel(bool on);
+
 // Estimated time of `macs` multiply-adds of the active ISA in T on one thread, at the FMA
 // peak measured once at first use (a lower bound of the real time: the policy errs towards
 // fewer threads).
