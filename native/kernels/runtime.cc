@@ -135,16 +135,18 @@ class Pool {
   void set_threads(int n) { threads_.store(std::clamp(n, 1, kMaxThreads)); }
 
   void run(index_t n, const std::function<void(index_t, index_t)>& fn) {
+    if (!try_run(n, fn)) fn(0, n);
+  }
+
+  // Runs the job on the pool and returns true, or returns false without running anything
+  // when it would have to run inline (n <= 1, one thread, the pool busy or shut down).
+  bool try_run(index_t n, const std::function<void(index_t, index_t)>& fn) {
     const int want = threads();
-    if (n <= 1 || want <= 1 || busy_.exchange(true, std::memory_order_acquire)) {
-      fn(0, n);
-      return;
-    }
+    if (n <= 1 || want <= 1 || busy_.exchange(true, std::memory_order_acquire)) return false;
     // We own the pool until busy_ is released.
     if (shut_down_) {  // process exit has begun: never restart workers
       busy_.store(false, std::memory_order_release);
-      fn(0, n);
-      return;
+      return false;
     }
     resize(want - 1);
     const int chunks = int(std::min<index_t>(n, want));
@@ -178,6 +180,7 @@ class Pool {
 #if defined(__cpp_exceptions) || defined(_CPPUNWIND)
     if (error) std::rethrow_exception(error);
 #endif
+    return true;
   }
 
   // The hand-off estimate in ns (see handoff_ns in runtime.h); 0 until the first probe.
@@ -187,8 +190,8 @@ class Pool {
   // First use: a few jobs whose two chunks wait for each other, so that a worker must pick
   // each up; their median wall time seeds the estimate. The first job starts the workers
   // and waits (up to 50 ms) until one runs: a new thread on a loaded machine may take a
-  // whole time slice to be scheduled. With one thread or a busy pool it measures nothing
-  // and returns false.
+  // whole time slice to be scheduled. With one thread or a busy pool (another caller) it
+  // measures nothing and returns false.
   bool probe() {
     if (threads() <= 1 || busy()) return false;
     constexpr int kReps = 9;
@@ -197,13 +200,14 @@ class Pool {
       std::atomic<int> arrived{0};
       const std::int64_t wait = r < 0 ? 50000000 : 1000000;
       const std::int64_t t0 = now_ns();
-      run(2, [&](index_t b, index_t e) {
+      const bool pooled = try_run(2, [&](index_t b, index_t e) {
         for (index_t c = b; c < e; ++c) {
           arrived.fetch_add(1);
           const std::int64_t until = now_ns() + wait;
           while (arrived.load() < 2 && now_ns() < until) cpu_relax();
         }
       });
+      if (!pooled) return false;  // another caller took the pool: measure another time
       if (r >= 0) times[r] = double(now_ns() - t0);
     }
     std::sort(times, times + kReps);
