@@ -245,8 +245,10 @@ NRNN_UK_TARGET void tile_direct(index_t k, typename V::T alpha, const typename V
 // Any tile (Ukernels::tile): a switch over the compile-time row counts, one vector of
 // columns when n <= W, B's last vector loaded masked. No C prefetch: these are the edges
 // of big products and the tiles of small ones (whose C is in cache).
+// One function per row count and A layout (called, not inlined: inlined, the 48 variants made
+// one giant function that GCC compiled slowly and without full debug information).
 template <class V, class AP, int M>
-NRNN_UK_INLINE void tile_cols(index_t n, index_t k, typename V::T alpha, AP ap,
+NRNN_UK_TARGET __attribute__((noinline)) void tile_cols(index_t n, index_t k, typename V::T alpha, AP ap,
                               const typename V::T* b, index_t ldb, typename V::T beta,
                               typename V::T* c, index_t ldc) {
   if (n <= V::W) {
