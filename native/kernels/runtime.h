@@ -32,8 +32,12 @@ const CacheInfo& cache_info();
 // GFLOP/s of a plain loop of independent FMAs (no memory traffic) on `threads` threads of
 // the pool, for `isa` and float (f64 false) or double: the ceiling any kernel of that path
 // can reach on this machine now. An FMA counts 2 flops; the portable path counts its
-// multiply and add. Runs for about `seconds`; 0 when the CPU lacks `isa`.
-double measure_fma_peak(Isa isa, bool f64, int threads, double seconds);
+// multiply and add. Runs for about `seconds`: the best of several repetitions, or with
+// best == false one run over the whole time (its average, to set beside another average
+// measured on a loaded machine). One thread is timed by its CPU clock (time the OS gave
+// to other processes does not count), several by the wall clock. 0 when the CPU lacks
+// `isa`.
+double measure_fma_peak(Isa isa, bool f64, int threads, double seconds, bool best = true);
 
 // ---- runtime.cc: threads ------------------------------------------------------------------
 // Threads used by the kernels (the persistent pool plus the calling thread).
