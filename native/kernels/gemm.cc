@@ -91,8 +91,8 @@ constexpr index_t kSmallWork = index_t(1) << 24;
 // at 128-256, slower at 512.
 constexpr index_t kDirectAMaxN = 128;
 
-// The blocking of a table on this CPU (a few arithmetic operations per call; the test hook
-// overrides it).
+// The blocking of a table on this CPU, remembered per thread for the last table asked
+// about (the model's divisions cost ~1% of a 64^3 product); the test hook overrides it.
 template <typename T>
 gemm_detail::Blocking blocking(const Ukernels<T>& uk) {
   if (const index_t kc = g_test_kc.load(std::memory_order_relaxed)) {
@@ -101,7 +101,13 @@ gemm_detail::Blocking blocking(const Ukernels<T>& uk) {
         kc, std::max(MR, g_test_mc.load(std::memory_order_relaxed) / MR * MR),
         std::max(NR, g_test_nc.load(std::memory_order_relaxed) / NR * NR)};
   }
-  return gemm_detail::blocking_for(uk.mr, uk.nr, int(sizeof(T)), cache_info());
+  thread_local const Ukernels<T>* last = nullptr;
+  thread_local gemm_detail::Blocking blk{};
+  if (last != &uk) {
+    blk = gemm_detail::blocking_for(uk.mr, uk.nr, int(sizeof(T)), cache_info());
+    last = &uk;
+  }
+  return blk;
 }
 
 // A grow-only, 64-byte aligned buffer. One per thread and operand: after the first calls
