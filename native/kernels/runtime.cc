@@ -212,7 +212,36 @@ class Pool {
     }
     std::sort(times, times + kReps);
     handoff_ns_.store(times[kReps / 2], std::memory_order_relaxed);
+    last_probe_ns_.store(now_ns(), std::memory_order_relaxed);
     return true;
+  }
+
+  // A high estimate is only lowered by jobs that are handed off, and it keeps jobs from
+  // being handed off: so while it is high, one waiting job (as in probe, 200 µs at most) is
+  // timed at most every kReprobeNs, and half of the difference taken.
+  void maybe_reprobe() {
+    constexpr std::int64_t kReprobeNs = 500000000;  // 0.5 s
+    constexpr double kHighNs = 20000;
+    const double h = handoff();
+    if (h <= kHighNs || threads() <= 1 || busy()) return;
+    const std::int64_t now = now_ns();
+    std::int64_t last = last_probe_ns_.load(std::memory_order_relaxed);
+    if (now - last < kReprobeNs ||
+        !last_probe_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed))
+      return;
+    std::atomic<int> arrived{0};
+    const std::int64_t t0 = now_ns();
+    const bool pooled = try_run(2, [&](index_t b, index_t e) {
+      for (index_t c = b; c < e; ++c) {
+        arrived.fetch_add(1);
+        const std::int64_t until = now_ns() + 200000;
+        while (arrived.load() < 2 && now_ns() < until) cpu_relax();
+      }
+    });
+    if (!pooled) return;
+    const double sample = double(now_ns() - t0);
+    const double cur = handoff();
+    handoff_ns_.store(cur + (sample - cur) / 2, std::memory_order_relaxed);
   }
 
   // Called once at process exit: waits for a running job, joins every worker, and leaves
@@ -339,6 +368,7 @@ class Pool {
   std::atomic<bool> busy_{false};
   std::atomic<double> handoff_ns_{0};
   std::atomic<std::int64_t> published_ns_{0};
+  std::atomic<std::int64_t> last_probe_ns_{0};
   std::atomic<std::int64_t> worker_latency_{-1};
   bool shut_down_ = false;  // written and read with busy_ held
   std::uint64_t gen_ = 0;   // with busy_ held
@@ -404,6 +434,8 @@ double handoff_ns() {
   int state = g_probe_state.load(std::memory_order_acquire);
   if (state == 0 && p.threads() > 1 && g_probe_state.compare_exchange_strong(state, 1)) {
     g_probe_state.store(p.probe() ? 2 : 0, std::memory_order_release);
+  } else if (state == 2) {
+    p.maybe_reprobe();
   }
   const double h = p.handoff();
   return h > 0 ? h : kDefaultHandoffNs;
