@@ -18,6 +18,8 @@
 //     threads (it sits in the shared L3); row tiles of C (whole MR panels, at most MC
 //     rows, ~4 per thread) are claimed dynamically, each packing its own A block.
 //   - few rows, many columns: each thread runs all loops on its own column block.
+//   - enough rows but K deep against the work (each KC slice too small to be worth two
+//     joins): each thread runs all loops on its own rows, packing its own B panels.
 // Packing buffers are per thread, 64-byte aligned, grow-only: no allocation in steady state.
 //
 // Shape paths:
@@ -81,6 +83,8 @@ constexpr int kMaxMR = 12, kMaxNR = 32;  // largest tile of any table (AVX-512 f
 // packed path is already as fast at 4x4x4 and 2x faster at 8x8x8, so only the very
 // smallest products skip it (they then touch no packing buffer at all).
 constexpr index_t kTinyWork = 64;
+// See gemm(): below this many hand-offs of work per thread and KC slice, one fork-join.
+constexpr double kJoinsShare = 20.0;
 // The unpacked path (gemm_small): K <= KC and A and B fit in half of L2 together (A is read
 // again for every sliver of B columns), up to this many multiply-adds (beyond, packing
 // costs under 1%). Measured (paired, 1 thread, Zen 5): 32^3 +18%, 64^3 +6%, 128^3 +4%,
@@ -417,6 +421,26 @@ void gemm_small(const Problem<T>& pr, index_t m0, index_t m1) {
   }
 }
 
+// Parallel over rows in one fork-join: each thread runs all five loops on its own rows
+// (whole MR panels) with its own packing buffers; B is packed by every thread.
+template <typename T>
+void gemm_parallel_rows(const Problem<T>& pr, int nt) {
+  struct Job {
+    const Problem<T>* pr;
+    index_t mpanels;
+    int nt;
+  };
+  const Job job{&pr, (pr.M + pr.uk->mr - 1) / pr.uk->mr, nt};
+  const Job* jp = &job;
+  parallel_for(nt, [jp](index_t b, index_t e) {
+    const Problem<T>& p = *jp->pr;
+    const index_t MR = p.uk->mr;
+    const index_t m0 = std::min(p.M, MR * (jp->mpanels * b / jp->nt));
+    const index_t m1 = std::min(p.M, MR * (jp->mpanels * e / jp->nt));
+    if (m0 < m1) gemm_block(p, m0, m1, 0, p.N);
+  });
+}
+
 // M == 1 or N == 1: matrix-vector products (see Ukernels::gemv_rows / gemv_cols).
 // Threads split the output vector in blocks of 64 elements when the matrix is large.
 template <typename T>
@@ -582,7 +606,14 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
   }
 
   const int nt = threads_for(serial_ns, std::max(mpanels, npanels) / 2);
-  if (nt > 1 && mpanels >= 2 * nt) {
+  // gemm_parallel_m joins the threads twice per KC slice: when a slice's share is worth
+  // less than kJoinsShare hand-offs (few rows, deep K: the weight gradients dU·Hᵀ), the
+  // rows are split once instead, each thread packing its own B panels.
+  const index_t slices = (K + pr.blk.kc - 1) / pr.blk.kc;
+  const bool few_joins = slices > 1 && serial_ns / double(slices * nt) < kJoinsShare * handoff_ns();
+  if (nt > 1 && mpanels >= 2 * nt && few_joins) {
+    gemm_parallel_rows(pr, nt);
+  } else if (nt > 1 && mpanels >= 2 * nt) {
     gemm_parallel_m(pr, nt);
   } else if (nt > 1 && npanels >= 2 * nt) {
     gemm_parallel_n(pr, nt);
