@@ -25,7 +25,8 @@
 // Shape paths:
 //   tiny (M*N*K <= 64)     a plain loop: no dispatch, no packing buffers.
 //   M == 1 or N == 1       matrix-vector kernels (batch-1 sampling of an RNN).
-//   skinny N (N <= 128)    row-major A is read in place by the micro-kernel: each A value
+//   skinny N (N <= 128)    A is read in place by the micro-kernel (row-major A, or with a
+//                          tile kernel transposed A too, by columns): each A value
 //                          is used by only N/NR micro-kernel calls, too few to repay a
 //                          transposing pack (the MC x KC block still stays in L2 across
 //                          the jr loop). The RNN products (n_c x m, m = 32..64) go here.
@@ -242,7 +243,9 @@ void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, ind
       const index_t mr = std::min<index_t>(MR, mc - ir);
       T* Cij = Cj + ir * pr.ldc;
       const bool full = mr == MR && nr == NR;
-      if (!full && uk.tile) {  // a ragged tile straight into C's corner
+      // Ragged tiles straight into C's corner; A read in place by columns (transposed)
+      // always through the tile kernel (the full-tile kernels take rows).
+      if (uk.tile && (!full || (pr.direct_a && pr.csa != 1))) {
         if (pr.direct_a) {
           uk.tile(mr, nr, kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, NR, beta, Cij,
                   pr.ldc);
@@ -583,7 +586,7 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
   Problem<T> pr{&uk, blocking<T>(uk), M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc,
                 false};
   const index_t MR = uk.mr, NR = uk.nr;
-  pr.direct_a = !transA && N <= kDirectAMaxN;
+  pr.direct_a = N <= kDirectAMaxN && (!transA || uk.tile);
 
   // Each thread needs two panels of rows (or columns) at least.
   const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
