@@ -1,11 +1,16 @@
 // gemm_bench: GFLOP/s of nrnn::gemm (each ISA path, 1 and 2 threads) against OpenBLAS's
 // cblas_sgemm / cblas_dgemm measured in the same run, at 64^3 ... 2048^3 and the RNN
 // shapes. Medians of several repetitions; ratios ours/OpenBLAS. Every figure is also given
-// as a fraction of the FMA peak the bench measures first on this machine (a plain loop of
-// independent FMAs, per ISA, type and thread count: runtime.h, measure_fma_peak).
+// as a fraction of the FMA peak (a plain loop of independent FMAs, per ISA, type and thread
+// count: runtime.h, measure_fma_peak), measured once at the start (printed) and again in
+// every repetition, where the fractions are taken: on a shared machine the load other
+// processes put on the cores then lowers a figure and its peak alike.
 //
 //   gemm_bench [--json] [--reps N] [--quick] [--all-isas] [--filter SUBSTRING]
-//              [--blocking KC,MC,NC] [--openblas-core auto|NAME]
+//              [--blocking KC,MC,NC] [--openblas-core auto|NAME] [--wall]
+//
+// Clocks: one thread is timed by its CPU clock (--wall: the wall clock), two threads by the
+// wall clock (see seconds_per_call).
 //
 // OpenBLAS picks its kernels by CPU model unless OPENBLAS_CORETYPE names a core. The bench
 // compares with OpenBLAS's own choice for this CPU (--openblas-core auto, the default: an
@@ -23,6 +28,8 @@
 // back-to-back calls of one measurement, so OpenBLAS's own figures are unaffected.
 #include <dlfcn.h>
 #include <unistd.h>
+
+#include <ctime>
 
 #include <algorithm>
 #include <chrono>
@@ -113,14 +120,27 @@ int calibrate(F&& call, double min_s) {
   }
 }
 
+// One thread is timed by its CPU clock: on a shared machine the time slices the OS gives to
+// other processes would otherwise count against both sides at random. Several threads are
+// timed by the wall clock (their CPU clocks would count a waiting thread's spinning).
+double g_cpu_clock = true;  // --wall turns it off
+
+double thread_s() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
 template <typename F>
-double seconds_per_call(F&& call, int iters) {
-  const double t0 = now_s();
+double seconds_per_call(F&& call, int iters, int threads) {
+  const bool cpu = g_cpu_clock && threads == 1;
+  const double t0 = cpu ? thread_s() : now_s();
   for (int i = 0; i < iters; ++i) call();
-  return (now_s() - t0) / iters;
+  return ((cpu ? thread_s() : now_s()) - t0) / iters;
 }
 
 double median(std::vector<double> v) {
+  if (v.empty()) return -1;
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
@@ -167,7 +187,9 @@ struct Result {
   int threads;
   double ours, openblas;  // GFLOP/s medians; openblas < 0 when absent
   double ratio;           // median over the repetitions of ours/openblas in that repetition
-  double peak;            // the FMA peak of this ISA, type and thread count
+  // Medians over the repetitions of ours / FMA peak and openblas / FMA peak, the peak of
+  // this ISA, type and thread count measured in the same repetition.
+  double of_peak, theirs_of_peak;
 };
 
 // OpenBLAS's idle workers spin ~2^22 cycles after a call, ours 200 µs: let the other side's
@@ -222,18 +244,25 @@ void bench_case(const Case& c, const OpenBlas& ob, int reps, bool all_isas,
       if (compare && ob.set_threads) ob.set_threads(threads);
       const int it_ours = calibrate(ours_call, min_s);
       const int it_theirs = compare ? calibrate(theirs_call, min_s) : 0;
-      std::vector<double> g_ours, g_theirs, ratios;
+      // Each repetition also measures the FMA peak, one run as long as a measurement of a
+      // gemm: the fractions of it are taken within the repetition, so that load from other
+      // processes lowers a figure and its peak alike.
+      std::vector<double> g_ours, g_theirs, ratios, f_ours, f_theirs;
       for (int r = 0; r < reps; ++r) {
         settle(threads);
-        g_ours.push_back(flop / seconds_per_call(ours_call, it_ours) / 1e9);
+        g_ours.push_back(flop / seconds_per_call(ours_call, it_ours, threads) / 1e9);
+        const double peak = nrnn::measure_fma_peak(isa, !is_f32, threads, min_s, false);
+        if (peak > 0) f_ours.push_back(g_ours.back() / peak);
         if (!compare) continue;
         settle(threads);
-        g_theirs.push_back(flop / seconds_per_call(theirs_call, it_theirs) / 1e9);
+        g_theirs.push_back(flop / seconds_per_call(theirs_call, it_theirs, threads) / 1e9);
         ratios.push_back(g_ours.back() / g_theirs.back());
+        if (peak > 0) f_theirs.push_back(g_theirs.back() / peak);
       }
       out.push_back(Result{&c, is_f32 ? "float" : "double", nrnn::isa_name(isa), threads,
                            median(g_ours), compare ? median(g_theirs) : -1,
-                           compare ? median(ratios) : -1, peak_of(isa, !is_f32, threads)});
+                           compare ? median(ratios) : -1, median(f_ours),
+                           compare ? median(f_theirs) : -1});
     }
     nrnn::set_isa(nrnn::detected_isa());
   }
@@ -279,13 +308,14 @@ int main(int argc, char** argv) {
     else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--filter" && i + 1 < argc) filter = argv[++i];
     else if (a == "--openblas-core" && i + 1 < argc) ++i;  // see choose_openblas_core
+    else if (a == "--wall") g_cpu_clock = false;
     else if (a == "--blocking" && i + 1 < argc &&
              std::sscanf(argv[++i], "%lld,%lld,%lld", &bkc, &bmc, &bnc) == 3 && bkc > 0)
       nrnn::gemm_detail::set_test_blocking(bkc, bmc, bnc);
     else {
       std::fprintf(stderr,
                    "usage: gemm_bench [--json] [--reps N] [--quick] [--all-isas] "
-                   "[--filter SUBSTRING] [--blocking KC,MC,NC] [--openblas-core auto|NAME]\n");
+                   "[--filter SUBSTRING] [--blocking KC,MC,NC] [--openblas-core auto|NAME] [--wall]\n");
       return 2;
     }
   }
@@ -308,6 +338,9 @@ int main(int argc, char** argv) {
     if (ob.ok())
       std::printf("OpenBLAS core: %s (%s)\n", ob.get_corename ? ob.get_corename() : "?",
                   core_note.c_str());
+    std::printf("timing: 1 thread by %s, 2 threads by the wall clock; %%peak = of the FMA peak "
+                "measured in the same repetition\n",
+                g_cpu_clock ? "its CPU clock" : "the wall clock");
     std::printf("%-24s %-6s %-7s %-3s %8s %6s %9s %6s %7s\n", "shape", "type", "isa", "thr",
                 "ours", "%peak", "openblas", "%peak", "ratio");
   }
@@ -346,11 +379,11 @@ int main(int argc, char** argv) {
         char theirs[32] = "        -", tpeak[32] = "     -", ratio[32] = "      -";
         if (r.openblas > 0) {
           std::snprintf(theirs, sizeof theirs, "%9.1f", r.openblas);
-          std::snprintf(tpeak, sizeof tpeak, "%5.1f%%", 100.0 * r.openblas / r.peak);
+          std::snprintf(tpeak, sizeof tpeak, "%5.1f%%", 100.0 * r.theirs_of_peak);
           std::snprintf(ratio, sizeof ratio, "%6.1f%%", 100.0 * r.ratio);
         }
         std::printf("%-24s %-6s %-7s %dt  %8.1f %5.1f%% %s %s %s\n", c.name.c_str(), r.dtype,
-                    r.isa, r.threads, r.ours, 100.0 * r.ours / r.peak, theirs, tpeak, ratio);
+                    r.isa, r.threads, r.ours, 100.0 * r.of_peak, theirs, tpeak, ratio);
       }
       std::fflush(stdout);
     }
@@ -384,18 +417,20 @@ int main(int argc, char** argv) {
         }
     std::printf("\n  ],\n");
     std::printf("  \"unit\": \"GFLOP/s, median of %d; ratio = median of paired "
-                "ours/openblas\",\n  \"results\": [\n",
-                reps);
+                "ours/openblas; of_peak = median of paired ours/FMA peak\",\n"
+                "  \"clock\": \"1 thread: %s; 2 threads: wall\",\n  \"results\": [\n",
+                reps, g_cpu_clock ? "thread CPU time" : "wall");
     for (std::size_t i = 0; i < results.size(); ++i) {
       const Result& r = results[i];
       std::printf("    {\"case\": \"%s\", \"M\": %lld, \"N\": %lld, \"K\": %lld, \"transA\": %s, "
                   "\"transB\": %s, \"dtype\": \"%s\", \"isa\": \"%s\", \"threads\": %d, "
-                  "\"ours\": %.2f, \"peak\": %.2f, \"openblas\": ",
+                  "\"ours\": %.2f, \"of_peak\": %.4f, \"openblas\": ",
                   r.c->name.c_str(), (long long)r.c->M, (long long)r.c->N, (long long)r.c->K,
                   r.c->tA ? "true" : "false", r.c->tB ? "true" : "false", r.dtype, r.isa,
-                  r.threads, r.ours, r.peak);
+                  r.threads, r.ours, r.of_peak);
       if (r.openblas > 0) {
-        std::printf("%.2f, \"ratio\": %.3f}", r.openblas, r.ratio);
+        std::printf("%.2f, \"ratio\": %.3f, \"openblas_of_peak\": %.4f}", r.openblas, r.ratio,
+                    r.theirs_of_peak);
       } else {
         std::printf("null, \"ratio\": null}");
       }

@@ -18,12 +18,15 @@
 //     threads (it sits in the shared L3); row tiles of C (whole MR panels, at most MC
 //     rows, ~4 per thread) are claimed dynamically, each packing its own A block.
 //   - few rows, many columns: each thread runs all loops on its own column block.
+//   - enough rows but K deep against the work (each KC slice too small to be worth two
+//     joins): each thread runs all loops on its own rows, packing its own B panels.
 // Packing buffers are per thread, 64-byte aligned, grow-only: no allocation in steady state.
 //
 // Shape paths:
 //   tiny (M*N*K <= 64)     a plain loop: no dispatch, no packing buffers.
 //   M == 1 or N == 1       matrix-vector kernels (batch-1 sampling of an RNN).
-//   skinny N (N <= 128)    row-major A is read in place by the micro-kernel: each A value
+//   skinny N (N <= 128)    A is read in place by the micro-kernel (row-major A, or with a
+//                          tile kernel transposed A too, by columns): each A value
 //                          is used by only N/NR micro-kernel calls, too few to repay a
 //                          transposing pack (the MC x KC block still stays in L2 across
 //                          the jr loop). The RNN products (n_c x m, m = 32..64) go here.
@@ -81,13 +84,20 @@ constexpr int kMaxMR = 12, kMaxNR = 32;  // largest tile of any table (AVX-512 f
 // packed path is already as fast at 4x4x4 and 2x faster at 8x8x8, so only the very
 // smallest products skip it (they then touch no packing buffer at all).
 constexpr index_t kTinyWork = 64;
+// See gemm(): below this many hand-offs of work per thread and KC slice, one fork-join.
+constexpr double kJoinsShare = 20.0;
+// The unpacked path (gemm_small): K <= KC and A and B fit in half of L2 together (A is read
+// again for every sliver of B columns), up to this many multiply-adds (beyond, packing
+// costs under 1%). Measured (paired, 1 thread, Zen 5): 32^3 +18%, 64^3 +6%, 128^3 +4%,
+// 256^3 +2%, rnn 256x64x256 TN +24% against the packed path.
+constexpr index_t kSmallWork = index_t(1) << 24;
 // Row-major A is read in place when N is at most this: measured (gemm_bench and paired
 // runs) 3-20% faster than packing at N = 32..128 in float, even in double at 64, neutral
 // at 128-256, slower at 512.
 constexpr index_t kDirectAMaxN = 128;
 
-// The blocking of a table on this CPU (a few arithmetic operations per call; the test hook
-// overrides it).
+// The blocking of a table on this CPU, remembered per thread for the last table asked
+// about (the model's divisions cost ~1% of a 64^3 product); the test hook overrides it.
 template <typename T>
 gemm_detail::Blocking blocking(const Ukernels<T>& uk) {
   if (const index_t kc = g_test_kc.load(std::memory_order_relaxed)) {
@@ -96,7 +106,13 @@ gemm_detail::Blocking blocking(const Ukernels<T>& uk) {
         kc, std::max(MR, g_test_mc.load(std::memory_order_relaxed) / MR * MR),
         std::max(NR, g_test_nc.load(std::memory_order_relaxed) / NR * NR)};
   }
-  return gemm_detail::blocking_for(uk.mr, uk.nr, int(sizeof(T)), cache_info());
+  thread_local const Ukernels<T>* last = nullptr;
+  thread_local gemm_detail::Blocking blk{};
+  if (last != &uk) {
+    blk = gemm_detail::blocking_for(uk.mr, uk.nr, int(sizeof(T)), cache_info());
+    last = &uk;
+  }
+  return blk;
 }
 
 // A grow-only, 64-byte aligned buffer. One per thread and operand: after the first calls
@@ -204,7 +220,7 @@ struct Problem {
 
 // The ic step: C[ic:ic+mc, jc:jc+nc] = alpha * op(A)[ic:ic+mc, pc:pc+kc] * Bp + beta * C,
 // Bp being op(B)[pc:pc+kc, jc:jc+nc] packed. Ap holds the A block (or, when A is read in
-// place, just its ragged last panel).
+// place and the table has no kernel for ragged tiles, just its ragged last panel).
 template <typename T>
 void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, index_t pc,
                   index_t kc, T beta, index_t ic, index_t mc, T* Ap) {
@@ -215,7 +231,7 @@ void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, ind
   const index_t mc_full = (mc / MR) * MR;
   if (!pr.direct_a) {
     uk.pack_a(mc, kc, Ablk, pr.rsa, pr.csa, Ap);
-  } else if (mc_full < mc) {
+  } else if (mc_full < mc && !uk.tile) {
     // The ragged last rows cannot be read as a full MR panel in place: pack them.
     uk.pack_a(mc - mc_full, kc, Ablk + mc_full * pr.rsa, pr.rsa, pr.csa, Ap);
   }
@@ -227,22 +243,25 @@ void macro_kernel(const Problem<T>& pr, const T* Bp, index_t jc, index_t nc, ind
       const index_t mr = std::min<index_t>(MR, mc - ir);
       T* Cij = Cj + ir * pr.ldc;
       const bool full = mr == MR && nr == NR;
-      const bool in_place = pr.direct_a && ir < mc_full;
-      const T* a = in_place ? Ablk + ir * pr.rsa : pr.direct_a ? Ap : Ap + ir * kc;
-      if (!full && uk.edge) {  // the table has edge kernels: straight into C's corner
-        if (in_place) {
-          uk.edge_direct(nr, kc, pr.alpha, a, pr.rsa, pr.csa, b, beta, Cij, pr.ldc);
+      // Ragged tiles straight into C's corner; A read in place by columns (transposed)
+      // always through the tile kernel (the full-tile kernels take rows).
+      if (uk.tile && (!full || (pr.direct_a && pr.csa != 1))) {
+        if (pr.direct_a) {
+          uk.tile(mr, nr, kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, NR, beta, Cij,
+                  pr.ldc);
         } else {
-          uk.edge(mr, nr, kc, pr.alpha, a, b, beta, Cij, pr.ldc);
+          uk.tile(mr, nr, kc, pr.alpha, Ap + ir * kc, 1, MR, b, NR, beta, Cij, pr.ldc);
         }
         continue;
       }
+      const bool in_place = pr.direct_a && ir < mc_full;
       T* cdst = full ? Cij : tile;
       const index_t ldd = full ? pr.ldc : NR;
       const T bdst = full ? beta : T(0);
       if (in_place) {
-        uk.direct_a(kc, pr.alpha, a, pr.rsa, pr.csa, b, bdst, cdst, ldd);
+        uk.direct_a(kc, pr.alpha, Ablk + ir * pr.rsa, pr.rsa, pr.csa, b, bdst, cdst, ldd);
       } else {
+        const T* a = pr.direct_a ? Ap : Ap + ir * kc;
         uk.packed(kc, pr.alpha, a, b, bdst, cdst, ldd);
       }
       if (!full) merge_tile(mr, nr, tile, NR, beta, Cij, pr.ldc);
@@ -388,6 +407,43 @@ void gemm_parallel_n(const Problem<T>& pr, int nt) {
   });
 }
 
+// Small products with row-major B: no packing at all. The table's tile kernel reads A in
+// place (through its rows, or its columns when transposed) and B in place (rows ldb apart);
+// K <= KC, so the whole product is one pass of the jr and ir loops. Packing would copy
+// K*(M+N) values to gain nothing: operands this small stay in L1/L2 anyway.
+template <typename T>
+void gemm_small(const Problem<T>& pr, index_t m0, index_t m1) {
+  const Ukernels<T>& uk = *pr.uk;
+  const index_t MR = uk.mr, NR = uk.nr;
+  for (index_t jr = 0; jr < pr.N; jr += NR) {
+    const index_t nr = std::min(NR, pr.N - jr);
+    for (index_t ir = m0; ir < m1; ir += MR) {
+      uk.tile(std::min(MR, m1 - ir), nr, pr.K, pr.alpha, pr.A + ir * pr.rsa, pr.rsa, pr.csa,
+              pr.B + jr, pr.rsb, pr.beta, pr.C + ir * pr.ldc + jr, pr.ldc);
+    }
+  }
+}
+
+// Parallel over rows in one fork-join: each thread runs all five loops on its own rows
+// (whole MR panels) with its own packing buffers; B is packed by every thread.
+template <typename T>
+void gemm_parallel_rows(const Problem<T>& pr, int nt) {
+  struct Job {
+    const Problem<T>* pr;
+    index_t mpanels;
+    int nt;
+  };
+  const Job job{&pr, (pr.M + pr.uk->mr - 1) / pr.uk->mr, nt};
+  const Job* jp = &job;
+  parallel_for(nt, [jp](index_t b, index_t e) {
+    const Problem<T>& p = *jp->pr;
+    const index_t MR = p.uk->mr;
+    const index_t m0 = std::min(p.M, MR * (jp->mpanels * b / jp->nt));
+    const index_t m1 = std::min(p.M, MR * (jp->mpanels * e / jp->nt));
+    if (m0 < m1) gemm_block(p, m0, m1, 0, p.N);
+  });
+}
+
 // M == 1 or N == 1: matrix-vector products (see Ukernels::gemv_rows / gemv_cols).
 // Threads split the output vector in blocks of 64 elements when the matrix is large.
 template <typename T>
@@ -530,12 +586,37 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
   Problem<T> pr{&uk, blocking<T>(uk), M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc,
                 false};
   const index_t MR = uk.mr, NR = uk.nr;
-  pr.direct_a = !transA && N <= kDirectAMaxN;
+  pr.direct_a = N <= kDirectAMaxN && (!transA || uk.tile);
 
   // Each thread needs two panels of rows (or columns) at least.
   const index_t mpanels = (M + MR - 1) / MR, npanels = (N + NR - 1) / NR;
-  const int nt = threads_for(fma_ns<T>(double(work)), std::max(mpanels, npanels) / 2);
-  if (nt > 1 && mpanels >= 2 * nt) {
+  const double serial_ns = fma_ns<T>(double(work));
+
+  if (uk.tile && !transB && K <= pr.blk.kc && work <= kSmallWork &&
+      double((M * K + K * ldb) * index_t(sizeof(T))) <= 0.5 * double(cache_info().l2)) {
+    const int nt = threads_for(serial_ns, mpanels / 2);
+    if (nt <= 1) {
+      gemm_small(pr, 0, M);
+    } else {
+      const Problem<T>* p = &pr;
+      parallel_for(nt, [p, mpanels, nt](index_t b, index_t e) {
+        const index_t MRp = p->uk->mr;
+        gemm_small(*p, std::min(p->M, MRp * (mpanels * b / nt)),
+                   std::min(p->M, MRp * (mpanels * e / nt)));
+      });
+    }
+    return;
+  }
+
+  const int nt = threads_for(serial_ns, std::max(mpanels, npanels) / 2);
+  // gemm_parallel_m joins the threads twice per KC slice: when a slice's share is worth
+  // less than kJoinsShare hand-offs (few rows, deep K: the weight gradients dU·Hᵀ), the
+  // rows are split once instead, each thread packing its own B panels.
+  const index_t slices = (K + pr.blk.kc - 1) / pr.blk.kc;
+  const bool few_joins = slices > 1 && serial_ns / double(slices * nt) < kJoinsShare * handoff_ns();
+  if (nt > 1 && mpanels >= 2 * nt && few_joins) {
+    gemm_parallel_rows(pr, nt);
+  } else if (nt > 1 && mpanels >= 2 * nt) {
     gemm_parallel_m(pr, nt);
   } else if (nt > 1 && npanels >= 2 * nt) {
     gemm_parallel_n(pr, nt);

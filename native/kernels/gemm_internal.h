@@ -31,14 +31,16 @@ struct Ukernels {
   void (*direct_a)(index_t k, T alpha, const T* a, index_t rsa, index_t csa, const T* b,
                    T beta, T* c, index_t ldc);
 
-  // Edge tiles, optional (nullptr: the driver computes a full tile into a buffer and merges
-  // its corner). edge: C[0:m, 0:n] = alpha * A·B + beta * C for m <= MR, n <= NR, A packed
-  // (rows past m are the panel's zero padding); edge_direct: the same for m == MR with A in
-  // place (as direct_a). Both read and write only the m x n corner of C (beta == 0: write).
-  void (*edge)(index_t m, index_t n, index_t k, T alpha, const T* a, const T* b, T beta, T* c,
-               index_t ldc);
-  void (*edge_direct)(index_t n, index_t k, T alpha, const T* a, index_t rsa, index_t csa,
-                      const T* b, T beta, T* c, index_t ldc);
+  // Any tile, optional (nullptr: the driver computes ragged tiles as full ones into a
+  // buffer and merges their corner, and packs what the kernels cannot read in place):
+  // C[0:m, 0:n] = alpha * A·B + beta * C for m <= MR, n <= NR over k, with
+  //   A element (r, p) at a[r*rsa + p*csa], rsa == 1 or csa == 1 (a packed micro-panel is
+  //     rsa = 1, csa = MR; A read in place is either layout), rows past m never read;
+  //   B element (p, j) at b[p*rsb + j] (a packed sliver is rsb = NR; row-major B read in
+  //     place is rsb = ldb), columns past n never read;
+  //   only the m x n corner of C touched, and never read when beta == 0.
+  void (*tile)(index_t m, index_t n, index_t k, T alpha, const T* a, index_t rsa, index_t csa,
+               const T* b, index_t rsb, T beta, T* c, index_t ldc);
 
   // Packs op(A)[0:mc, 0:kc] (element (i, p) at a[i*rsa + p*csa]) into ceil(mc/MR)
   // micro-panels of MR x kc, rows past mc zero-filled.

@@ -27,9 +27,12 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define NRNN_UK_INLINE NRNN_UK_TARGET __attribute__((always_inline)) inline
+// A lambda inside a kernel: compiled for the same target and inlined into it.
+#define NRNN_UK_LAMBDA NRNN_UK_TARGET __attribute__((always_inline))
 #define NRNN_PREFETCH_W(p) __builtin_prefetch((p), 1, 3)
 #else  // other compilers build only the portable path (no NRNN_UK_TARGET there)
 #define NRNN_UK_INLINE NRNN_UK_TARGET __forceinline
+#define NRNN_UK_LAMBDA
 #define NRNN_PREFETCH_W(p) ((void)(p))
 #endif
 
@@ -301,7 +304,6 @@ constexpr Ukernels<typename V::T> make_table() {
                                  NV * V::W,
                                  &ukernel_packed<V, MR, NV>,
                                  &ukernel_direct_a<V, MR, NV>,
-                                 nullptr,
                                  nullptr,
                                  &pack_a<typename V::T, MR>,
                                  &pack_b<typename V::T, NV * V::W>,

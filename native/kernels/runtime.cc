@@ -134,16 +134,18 @@ class Pool {
   void set_threads(int n) { threads_.store(std::clamp(n, 1, kMaxThreads)); }
 
   void run(index_t n, const std::function<void(index_t, index_t)>& fn) {
+    if (!try_run(n, fn)) fn(0, n);
+  }
+
+  // Runs the job on the pool and returns true, or returns false without running anything
+  // when it would have to run inline (n <= 1, one thread, the pool busy or shut down).
+  bool try_run(index_t n, const std::function<void(index_t, index_t)>& fn) {
     const int want = threads();
-    if (n <= 1 || want <= 1 || busy_.exchange(true, std::memory_order_acquire)) {
-      fn(0, n);
-      return;
-    }
+    if (n <= 1 || want <= 1 || busy_.exchange(true, std::memory_order_acquire)) return false;
     // We own the pool until busy_ is released.
     if (shut_down_) {  // process exit has begun: never restart workers
       busy_.store(false, std::memory_order_release);
-      fn(0, n);
-      return;
+      return false;
     }
     resize(want - 1);
     const int chunks = int(std::min<index_t>(n, want));
@@ -177,6 +179,7 @@ class Pool {
 #if defined(__cpp_exceptions) || defined(_CPPUNWIND)
     if (error) std::rethrow_exception(error);
 #endif
+    return true;
   }
 
   // The hand-off estimate in ns (see handoff_ns in runtime.h); 0 until the first probe.
@@ -186,8 +189,8 @@ class Pool {
   // First use: a few jobs whose two chunks wait for each other, so that a worker must pick
   // each up; their median wall time seeds the estimate. The first job starts the workers
   // and waits (up to 50 ms) until one runs: a new thread on a loaded machine may take a
-  // whole time slice to be scheduled. With one thread or a busy pool it measures nothing
-  // and returns false.
+  // whole time slice to be scheduled. With one thread or a busy pool (another caller) it
+  // measures nothing and returns false.
   bool probe() {
     if (threads() <= 1 || busy()) return false;
     constexpr int kReps = 9;
@@ -196,18 +199,48 @@ class Pool {
       std::atomic<int> arrived{0};
       const std::int64_t wait = r < 0 ? 50000000 : 1000000;
       const std::int64_t t0 = now_ns();
-      run(2, [&](index_t b, index_t e) {
+      const bool pooled = try_run(2, [&](index_t b, index_t e) {
         for (index_t c = b; c < e; ++c) {
           arrived.fetch_add(1);
           const std::int64_t until = now_ns() + wait;
           while (arrived.load() < 2 && now_ns() < until) cpu_relax();
         }
       });
+      if (!pooled) return false;  // another caller took the pool: measure another time
       if (r >= 0) times[r] = double(now_ns() - t0);
     }
     std::sort(times, times + kReps);
     handoff_ns_.store(times[kReps / 2], std::memory_order_relaxed);
+    last_probe_ns_.store(now_ns(), std::memory_order_relaxed);
     return true;
+  }
+
+  // A high estimate is only lowered by jobs that are handed off, and it keeps jobs from
+  // being handed off: so while it is high, one waiting job (as in probe, 200 µs at most) is
+  // timed at most every kReprobeNs, and half of the difference taken.
+  void maybe_reprobe() {
+    constexpr std::int64_t kReprobeNs = 500000000;  // 0.5 s
+    constexpr double kHighNs = 20000;
+    const double h = handoff();
+    if (h <= kHighNs || threads() <= 1 || busy()) return;
+    const std::int64_t now = now_ns();
+    std::int64_t last = last_probe_ns_.load(std::memory_order_relaxed);
+    if (now - last < kReprobeNs ||
+        !last_probe_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed))
+      return;
+    std::atomic<int> arrived{0};
+    const std::int64_t t0 = now_ns();
+    const bool pooled = try_run(2, [&](index_t b, index_t e) {
+      for (index_t c = b; c < e; ++c) {
+        arrived.fetch_add(1);
+        const std::int64_t until = now_ns() + 200000;
+        while (arrived.load() < 2 && now_ns() < until) cpu_relax();
+      }
+    });
+    if (!pooled) return;
+    const double sample = double(now_ns() - t0);
+    const double cur = handoff();
+    handoff_ns_.store(cur + (sample - cur) / 2, std::memory_order_relaxed);
   }
 
   // Called once at process exit: waits for a running job, joins every worker, and leaves
@@ -334,6 +367,7 @@ class Pool {
   std::atomic<bool> busy_{false};
   std::atomic<double> handoff_ns_{0};
   std::atomic<std::int64_t> published_ns_{0};
+  std::atomic<std::int64_t> last_probe_ns_{0};
   std::atomic<std::int64_t> worker_latency_{-1};
   bool shut_down_ = false;  // written and read with busy_ held
   std::uint64_t gen_ = 0;   // with busy_ held
@@ -399,14 +433,21 @@ double handoff_ns() {
   int state = g_probe_state.load(std::memory_order_acquire);
   if (state == 0 && p.threads() > 1 && g_probe_state.compare_exchange_strong(state, 1)) {
     g_probe_state.store(p.probe() ? 2 : 0, std::memory_order_release);
+  } else if (state == 2) {
+    p.maybe_reprobe();
   }
   const double h = p.handoff();
   return h > 0 ? h : kDefaultHandoffNs;
 }
 
+std::atomic<bool> g_always_parallel{false};
+
+void set_test_always_parallel(bool on) { g_always_parallel.store(on); }
+
 int threads_for(double serial_ns, index_t parts) {
   const int n = int(std::min<index_t>(num_threads(), parts));
   if (n <= 1 || pool().busy()) return 1;
+  if (g_always_parallel.load(std::memory_order_relaxed)) return n;
   const double h = std::max(handoff_ns(), kMinHandoffNs);
   const double saved = serial_ns * (1.0 - 1.0 / n);
   return saved >= kGain * h ? n : 1;

@@ -32,8 +32,12 @@ const CacheInfo& cache_info();
 // GFLOP/s of a plain loop of independent FMAs (no memory traffic) on `threads` threads of
 // the pool, for `isa` and float (f64 false) or double: the ceiling any kernel of that path
 // can reach on this machine now. An FMA counts 2 flops; the portable path counts its
-// multiply and add. Runs for about `seconds`; 0 when the CPU lacks `isa`.
-double measure_fma_peak(Isa isa, bool f64, int threads, double seconds);
+// multiply and add. Runs for about `seconds`: the best of several repetitions, or with
+// best == false one run over the whole time (its average, to set beside another average
+// measured on a loaded machine). One thread is timed by its CPU clock (time the OS gave
+// to other processes does not count), several by the wall clock. 0 when the CPU lacks
+// `isa`.
+double measure_fma_peak(Isa isa, bool f64, int threads, double seconds, bool best = true);
 
 // ---- runtime.cc: threads ------------------------------------------------------------------
 // Threads used by the kernels (the persistent pool plus the calling thread).
@@ -58,6 +62,10 @@ void parallel_for(index_t n, const std::function<void(index_t, index_t)>& fn);
 // and num_threads(). Returns 1 when the pool is busy (the job would run inline anyway).
 int threads_for(double serial_ns, index_t parts);
 
+// Tests only: when set, threads_for ignores the cost model and grants every thread the parts
+// allow (so that the parallel paths of every kernel run whatever the machine measures).
+void set_test_always_parallel(bool on);
+
 // Estimated time of `macs` multiply-adds of the active ISA in T on one thread, at the FMA
 // peak measured once at first use (a lower bound of the real time: the policy errs towards
 // fewer threads).
@@ -70,7 +78,8 @@ double stream_ns(double bytes);
 
 // The pool's hand-off cost in ns: the latency between publishing a job and a worker
 // running it, plus the join. Measured at first use (a few empty jobs) and refined by every
-// job the pool runs (a moving average), so it follows the machine's load.
+// job the pool runs (a moving average), so it follows the machine's load; while it is high
+// (few jobs are handed off to correct it) one empty job re-measures it every 0.5 s.
 double handoff_ns();
 
 }  // namespace nrnn

@@ -3,7 +3,8 @@
 // straddle every block size (MR, NR of every table; KC, MC, NC as derived from this CPU's
 // caches and, in a second pass, forced small and odd so that modest shapes cross each of
 // them several times), padded leading dimensions, and alpha/beta variants including
-// beta = 0 over a C full of NaN.
+// beta = 0 over a C full of NaN. With 2 threads the threading policy is told to split
+// every product it can (set_test_always_parallel), so the parallel paths run on any machine.
 //
 // Buffers are sized exactly (no slack past the last element) so that AddressSanitizer
 // catches any read past an operand; the padding between rows holds NaN in A and B (a
@@ -174,7 +175,10 @@ int main() {
     }
     isas += std::string(isas.empty() ? "" : ",") + nrnn::isa_name(isa);
     for (int threads : {1, 2}) {
+      // With 2 threads every product that can be split is (whatever this machine's
+      // hand-off costs), so that each parallel path runs.
       nrnn::set_num_threads(threads);
+      nrnn::set_test_always_parallel(threads > 1);
       const std::string prefix =
           std::string(nrnn::isa_name(isa)) + " threads=" + std::to_string(threads);
       run_suite<float>(prefix, rng);
@@ -191,6 +195,7 @@ int main() {
     }
   }
   nrnn::set_isa(detected);
+  nrnn::set_test_always_parallel(false);
 #if defined(__x86_64__)
   // The AVX-512 tile geometry through the driver, on AVX2 registers (see gemm_internal.h):
   // the AVX-512 path shares this template and driver; only its traits differ.
@@ -199,11 +204,13 @@ int main() {
                                        &nrnn::gemm_detail::kAvx2F64Wide);
     for (int threads : {1, 2}) {
       nrnn::set_num_threads(threads);
+      nrnn::set_test_always_parallel(threads > 1);
       const std::string prefix = "avx512-geometry threads=" + std::to_string(threads);
       run_suite<float>(prefix, rng);
       run_suite<double>(prefix, rng);
     }
     nrnn::gemm_detail::set_test_tables(nullptr, nullptr);
+    nrnn::set_test_always_parallel(false);
     isas += ",avx512-geometry-on-avx2";
   }
 #endif

@@ -215,6 +215,52 @@ int main() {
     check(nrnn::stream_ns(1e6) > 0, "stream_ns positive");
   }
 
+  // The kernels whose thread split the policy decides give the same answer split as on one
+  // thread: Adam bit for bit (elementwise), the recurrence within rounding (its row tiles'
+  // products may take another gemm path than the whole).
+  {
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<double> u(-1, 1);
+    auto run_adam = [&](bool split) {
+      const index_t n = 100003;
+      std::mt19937 r2(5);
+      std::vector<float> p(n), g(n), m(n), v(n);
+      for (index_t i = 0; i < n; ++i) p[i] = float(u(r2)), g[i] = float(u(r2)), v[i] = 0.1f;
+      nrnn::set_num_threads(split ? 2 : 1);
+      nrnn::set_test_always_parallel(split);
+      nrnn::adam_update<float>(n, p.data(), g.data(), m.data(), v.data(), 1e-2f, 0.9f, 0.999f,
+                               1e-8f, 0.01f, true, 3);
+      nrnn::set_test_always_parallel(false);
+      return p;
+    };
+    check(run_adam(true) == run_adam(false), "adam_update split over threads: same bits");
+
+    const index_t n_x = 40, n_c = 70, T = 4, m = 9;
+    std::vector<double> X(n_x * T * m), Wx(n_c * n_x), Wc(n_c * n_c), b(n_c), dC(n_c * T * m);
+    for (auto* vec : {&X, &Wx, &Wc, &b, &dC})
+      for (auto& x : *vec) x = 0.3 * u(rng);
+    auto run_rnn = [&](bool split) {
+      nrnn::set_num_threads(split ? 2 : 1);
+      nrnn::set_test_always_parallel(split);
+      std::vector<double> H(n_c * (T + 1) * m, 0.0), dU(n_c * T * m), dWx(n_c * n_x, 0.0),
+          dWc(n_c * n_c, 0.0), db(n_c, 0.0), dX(n_x * T * m, 0.0), dc0(n_c * m, 0.0);
+      nrnn::rnn_forward<double>(nrnn::Activation::Tanh, n_x, n_c, T, m, X.data(), nullptr,
+                                Wx.data(), Wc.data(), b.data(), H.data());
+      nrnn::rnn_backward<double>(nrnn::Activation::Tanh, n_x, n_c, T, m, X.data(), nullptr,
+                                 H.data(), Wx.data(), Wc.data(), dC.data(), dU.data(),
+                                 dWx.data(), dWc.data(), db.data(), dX.data(), dc0.data());
+      nrnn::set_test_always_parallel(false);
+      std::vector<double> all = H;
+      for (auto* vec : {&dWx, &dWc, &db, &dX, &dc0}) all.insert(all.end(), vec->begin(), vec->end());
+      return all;
+    };
+    const std::vector<double> one = run_rnn(false), two = run_rnn(true);
+    double worst = 0;
+    for (std::size_t i = 0; i < one.size(); ++i) worst = std::max(worst, std::fabs(one[i] - two[i]));
+    check(worst <= 1e-12, "rnn_forward/backward split over threads: same within rounding");
+    nrnn::set_num_threads(2);
+  }
+
   // Leave workers alive (spinning, then asleep) at exit: the process must still end.
   nrnn::set_num_threads(3);
   check(covers_once(10), "pool alive at exit");
