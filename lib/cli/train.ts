@@ -118,8 +118,8 @@ export interface CellDefaults {
  */
 export const CELL_DEFAULTS: Readonly<Record<string, Readonly<CellDefaults>>> = {
   rnn: { hidden: 128, layers: 1, batch: 32, seqLength: 32, adamLr: 2e-3, schedule: 'constant', warmup: 0, weightDecay: 0 },
-  lstm: { hidden: 128, layers: 1, batch: 32, seqLength: 32, adamLr: 2e-3, schedule: 'constant', warmup: 0, weightDecay: 0 },
-  gru: { hidden: 128, layers: 1, batch: 32, seqLength: 32, adamLr: 2e-3, schedule: 'constant', warmup: 0, weightDecay: 0 },
+  lstm: { hidden: 256, layers: 2, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
+  gru: { hidden: 256, layers: 2, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
 };
 
 export function cellDefaults(cell: string): Readonly<CellDefaults> {
@@ -370,6 +370,7 @@ export async function train(rawFlags: TrainFlags, given: (flag: keyof TrainFlags
     { event: 'start', step: startStep, totalSteps, data: corpus.label, trainCharacters: corpus.train.length,
       validationCharacters: corpus.validation.length, validationData: run.valData?.path ?? null, vocabularySize: vocabulary.size,
       parameters: params, backend: backend.name, bigramLoss: baseline?.loss ?? null, checkpoint: savePath, bestCheckpoint: bestPath,
+      cell: model.cell.name, hidden: model.config.hiddenSize, layers: model.config.numLayers, batch: run.batch, seqLength: run.seqLength,
       optimizer: libraryOptimizer(run), lr: run.lr, weightDecay: run.weightDecay, schedule: run.schedule, warmup: run.warmup },
   );
 
