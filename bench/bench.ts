@@ -4,7 +4,7 @@
 //
 //   npm run bench                      everything (several minutes)
 //   npm run bench -- --quick           fewer sizes and repetitions
-//   npm run bench -- --only gemm,step,cell,overhead,memory
+//   npm run bench -- --only gemm,step,cell,cells,overhead,memory
 //
 // GEMM figures are also given as a fraction of the FMA peak measured on this machine (a plain
 // FMA loop per ISA, type and thread count, from the C++ bench). Thread rows: "native 2t" is the
@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { backends, RNNCell, RNNModel, Trainer } from '../lib';
+import { backends, GRUCell, LSTMCell, RNNCell, RNNModel, Trainer } from '../lib';
 import type { Backend, FloatArray } from '../lib';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -265,17 +265,17 @@ function benchGemm(): void {
 // ---- training step -----------------------------------------------------------------------------
 const CONFIGS: Array<[number, number, number, number]> = [[64, 32, 32, 64], [128, 32, 64, 65], [256, 64, 32, 65], [512, 64, 32, 65], [1024, 32, 16, 65]];
 
-async function stepMs(backendName: 'native' | 'ts', threads: number, [nc, m, T, V]: [number, number, number, number], reps: number): Promise<number> {
-  return (await stepsMs(backendName, [threads], [nc, m, T, V], reps)).ms[0];
+async function stepMs(backendName: 'native' | 'ts', threads: number, [nc, m, T, V]: [number, number, number, number], reps: number, cell = 'rnn'): Promise<number> {
+  return (await stepsMs(backendName, [threads], [nc, m, T, V], reps, cell)).ms[0];
 }
 
 /**
  * Median ms of a training step for each thread count, the counts alternating step by step
  * (so that machine load hits them alike), and the median of the per-round ratios to the first.
  */
-async function stepsMs(backendName: 'native' | 'ts', threads: number[], [nc, m, T, V]: [number, number, number, number], reps: number):
-  Promise<{ ms: number[]; ratio: number[] }> {
-  const model = new RNNModel({ inputSize: nc, outputSize: V, hiddenSize: nc, dtype: 'float32', backend: backendName, seed: 1 });
+async function stepsMs(backendName: 'native' | 'ts', threads: number[], [nc, m, T, V]: [number, number, number, number], reps: number,
+  cell = 'rnn'): Promise<{ ms: number[]; ratio: number[] }> {
+  const model = new RNNModel({ cell, inputSize: nc, outputSize: V, hiddenSize: nc, dtype: 'float32', backend: backendName, seed: 1 });
   const trainer = new Trainer(model, { optimizer: 'adam', lr: 1e-3 });
   const input = { rows: nc, steps: T, batch: m, data: randomArray(nc * T * m, true, 3) };
   const target = Int32Array.from({ length: T * m }, (_, k) => (k * 7919) % V);
@@ -298,13 +298,13 @@ async function stepsMs(backendName: 'native' | 'ts', threads: number[], [nc, m, 
   return { ms: times.map(median), ratio: ratios.map(median) };
 }
 
-function torchSteps(configs: typeof CONFIGS, reps: number): Map<string, { ms: Record<string, number>; version: string }> | null {
+function torchSteps(configs: number[][], reps: number, extra: string[] = []): Map<string, { ms: Record<string, number>; version: string }> | null {
   const py = '/usr/bin/python3';
   if (!fs.existsSync(py)) return null;
   const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return null;
   const r = spawnSync(py, [path.join(ROOT, 'bench', 'torch_step.py'), '--configs', ...configs.map((c) => c.join(',')),
-    '--threads', '1', '2', '--reps', String(reps)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    '--threads', '1', '2', '--reps', String(reps), ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) {
     console.error('PyTorch bench failed:', r.stderr.slice(-2000));
     return null;
@@ -402,6 +402,64 @@ function benchCell(): void {
   report.cell = results;
 }
 
+// ---- the cells against PyTorch: bare forward + backward, and the gated cells' training step ------
+// forwardSequence + backwardSequence with the input gradient (float32, dense n_x = n_c), beside
+// nn.RNN / nn.LSTM / nn.GRU doing the same work (out.backward(dH) with x.requires_grad), at the
+// best of PyTorch's 1 and 2 threads; and the training step of a model of each gated cell.
+const CELL_CONFIGS: Record<string, Array<[number, number, number]>> = {
+  rnn: [[64, 32, 32], [256, 64, 32], [512, 64, 32]],
+  lstm: [[128, 32, 32], [256, 64, 32], [512, 64, 32]],
+  gru: [[128, 32, 32], [256, 64, 32], [512, 64, 32]],
+};
+
+async function benchCells(): Promise<void> {
+  if (!backends.available().includes('native')) return;
+  const native = backends.get('native');
+  const reps = quick ? 3 : 7;
+  const rows: Array<Array<string | number>> = [];
+  const stepRows: Array<Array<string | number>> = [];
+  const results: Array<Record<string, unknown>> = [];
+  for (const [kind, configs] of Object.entries(CELL_CONFIGS)) {
+    const torch = torchSteps(configs, reps, ['--mode', 'cell', '--cell', kind]);
+    for (const [nc, m, T] of configs) {
+      const X = { rows: nc, steps: T, batch: m, data: randomArray(nc * T * m, true, 5) };
+      const dH = { rows: nc, steps: T, batch: m, data: randomArray(nc * T * m, true, 6) };
+      let once: () => void;
+      if (kind === 'rnn') {
+        const cell = new RNNCell({ inputSize: nc, hiddenSize: nc, dtype: 'float32', backend: 'native', seed: 1 });
+        once = () => { cell.backwardSequence(dH, cell.forwardSequence(X).cache); };
+      } else {
+        const cell = kind === 'lstm' ? new LSTMCell({ inputSize: nc, hiddenSize: nc, dtype: 'float32', backend: 'native', seed: 1 })
+          : new GRUCell({ inputSize: nc, hiddenSize: nc, dtype: 'float32', backend: 'native', seed: 1 });
+        once = () => { cell.backwardSequence(dH, cell.forwardSequence(X).cache); };
+      }
+      const t = pairedTimes(once, once, () => native.setNumThreads(1), () => native.setNumThreads(os.cpus().length), quick ? 5 : 9, quick ? 50 : 100);
+      const tt = torch?.get([nc, m, T].join(','));
+      const torchBest = tt ? Math.min(tt.ms['1'], tt.ms['2']) : NaN;
+      const nativeDefault = t.b * 1e3;
+      rows.push([`${kind} (${nc},${m},${T})`, t.a * 1e3, nativeDefault, t.ratio, tt?.ms['1'] ?? NaN, tt?.ms['2'] ?? NaN, torchBest / nativeDefault]);
+      results.push({ cell: kind, config: { hidden: nc, batch: m, steps: T }, ms1: t.a * 1e3, msDefault: nativeDefault, torch: tt?.ms ?? null });
+    }
+    if (kind === 'rnn') continue;
+    const stepConfigs = configs.map(([nc, m, T]) => [nc, m, T, 65] as [number, number, number, number]);
+    const torchStep = torchSteps(stepConfigs, reps, ['--cell', kind]);
+    for (const c of stepConfigs) {
+      const p = await stepsMs('native', [1, 2], c, reps, kind);
+      const tt = torchStep?.get(c.join(','));
+      const best = Math.min(p.ms[0], p.ms[1]);
+      const torchBest = tt ? Math.min(tt.ms['1'], tt.ms['2']) : NaN;
+      stepRows.push([`${kind} (${c.join(',')})`, p.ms[0], p.ms[1], tt?.ms['1'] ?? NaN, tt?.ms['2'] ?? NaN, c[1] * c[2] / best * 1000, torchBest / best]);
+      results.push({ cell: kind, step: { hidden: c[0], batch: c[1], steps: c[2], classes: c[3] }, ms: p.ms, torch: tt?.ms ?? null });
+    }
+  }
+  native.setNumThreads(os.cpus().length);
+  table('Cell forwardSequence + backwardSequence (input gradient included), ms (median; float32; torch = nn.RNN/LSTM/GRU, same work)',
+    ['cell (n_c,m,T)', 'native 1t', 'native default', 'default/1t', 'torch 1t', 'torch 2t', 'torch best/native'], rows);
+  table('Gated cells: training step, ms (median; float32, dense n_x = n_c, V = 65, Adam)',
+    ['cell (n_c,m,T,V)', 'native 1t', 'native 2t', 'torch 1t', 'torch 2t', 'tokens/s', 'torch best/native best'], stepRows);
+  report.cells = results;
+}
+
 // ---- per-call overhead -------------------------------------------------------------------------
 function benchOverhead(): void {
   if (!backends.available().includes('native')) return;
@@ -460,6 +518,7 @@ async function main(): Promise<void> {
   if (want('gemm')) benchGemm();
   if (want('step')) await benchSteps();
   if (want('cell')) benchCell();
+  if (want('cells')) await benchCells();
   if (want('overhead')) benchOverhead();
   if (want('memory')) benchMemory();
   const dir = path.join(ROOT, 'bench', 'results');

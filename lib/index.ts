@@ -17,6 +17,7 @@ export { Vocabulary } from './data/vocabulary';
 export {
   RNNModel, type RNNModelOptions, type RNNModelConfig, type ParamEntry, type LossKind, type ModelInput, type ModelTarget,
   type ForwardResult, type ModelState, type LayerState, type SampleOptions, type Workspace, type LayerWorkspace,
+  type LossOptions,
 } from './nn/model';
 export { registerCell, cellNames, findCell } from './nn/cells/registry';
 export { directTorchMapping, layerName } from './nn/cells/torch';

@@ -22,7 +22,7 @@ export interface MutableArrayLike<T> {
 }
 
 /** splitmix32 finalizer: spreads a 32-bit input over all output bits (seeding only). */
-function mix32(z: number): number {
+export function mix32(z: number): number {
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
   return (z ^ (z >>> 16)) >>> 0;

@@ -117,6 +117,7 @@ for (const { name, kernels } of kernelSets()) {
       };
       flat('axpy y += alpha·x', (x, y) => kernels.axpy(n, -1.5, x, 3, y, 2), (x, y) => y - 1.5 * x);
       flat('scale y *= alpha', (_x, y) => kernels.scale(n, 0.25, y, 2), (_x, y) => 0.25 * y);
+      flat('mulInPlace y ⊙= x', (x, y) => kernels.mulInPlace(n, x, 3, y, 2), (x, y) => y * x);
       flat('fill y = value', (_x, y) => kernels.fill(n, -3.5, y, 2), () => -3.5);
       flat('copy y = x', (x, y) => kernels.copy(n, x, 3, y, 2), (x) => x);
       flat('clipByValue', (_x, y) => kernels.clipByValue(n, 0.75, y, 2),

@@ -28,4 +28,28 @@ describe('45 README', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("the gradient-check example runs as a user's mocha suite and passes", () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Gradient checks in your tests'));
+    const match = /```js\n([\s\S]*?)```/.exec(section);
+    expect(match, 'a js block under "## Gradient checks in your tests"').to.not.equal(null);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rnn-readme-'));
+    try {
+      // The user's project: native-rnn, and their own chai and mocha (ours, linked).
+      fs.mkdirSync(path.join(dir, 'node_modules'));
+      fs.symlinkSync(ROOT, path.join(dir, 'node_modules', 'native-rnn'), 'dir');
+      fs.symlinkSync(path.join(ROOT, 'node_modules', 'chai'), path.join(dir, 'node_modules', 'chai'), 'dir');
+      fs.mkdirSync(path.join(dir, 'test'));
+      fs.writeFileSync(path.join(dir, 'test', 'gradients.test.js'), (match as RegExpExecArray)[1]);
+      const mocha = path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
+      const r = spawnSync(process.execPath, [mocha, '--no-config', '--timeout', '60000', 'test/gradients.test.js'],
+        { cwd: dir, encoding: 'utf8', timeout: 120000 });
+      expect(r.status, r.stdout + r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/4 passing/);
+      expect(r.stdout).to.match(/gradCheck passed: RNNModel \(lstm, 2 layers\), user loss on the logits; full mode, 1142 elements/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

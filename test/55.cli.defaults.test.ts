@@ -53,7 +53,7 @@ describe('55 cli: per-cell defaults of train', function () {
 
   it('every cell the CLI offers has its defaults, and the vanilla cell keeps the settings npm start always had', () => {
     for (const cell of cellNames()) expect(CELL_DEFAULTS, cell).to.have.property(cell);
-    expect(CELL_DEFAULTS.rnn).to.include({ hidden: 128, layers: 1, batch: 32, seqLength: 32, adamLr: 2e-3, schedule: 'constant', warmup: 0, weightDecay: 0 });
+    expect(CELL_DEFAULTS.rnn).to.include({ hidden: 128, layers: 1, dropout: 0, headDropout: 0, batch: 32, seqLength: 32, adamLr: 2e-3, schedule: 'constant', warmup: 0, weightDecay: 0 });
     // A kind registered by a program and unknown to the table trains with the vanilla cell's.
     expect(cellDefaults('my-cell')).to.equal(CELL_DEFAULTS.rnn);
   });
@@ -61,7 +61,7 @@ describe('55 cli: per-cell defaults of train', function () {
   it('fills in only the flags not given; lr only for adam', () => {
     const base = { cell: 'gru', optimizer: 'adam' } as TrainFlags;
     const d = CELL_DEFAULTS.gru;
-    expect(withCellDefaults(base)).to.include({ hidden: d.hidden, layers: d.layers, batch: d.batch, seqLength: d.seqLength,
+    expect(withCellDefaults(base)).to.include({ hidden: d.hidden, layers: d.layers, dropout: d.dropout, headDropout: d.headDropout, batch: d.batch, seqLength: d.seqLength,
       lr: d.adamLr, lrSchedule: d.schedule, warmup: d.warmup, weightDecay: d.weightDecay });
     expect(withCellDefaults({ ...base, hidden: 7, lr: 0.5, warmup: 0, lrSchedule: 'constant', weightDecay: 0 }))
       .to.include({ hidden: 7, lr: 0.5, warmup: 0, lrSchedule: 'constant', weightDecay: 0, layers: d.layers });
@@ -76,12 +76,12 @@ describe('55 cli: per-cell defaults of train', function () {
       const r = await cli(['train', '--cell', cell, '--steps', String(steps), '--sample-every', '0', '--eval-every', '1000', '--save', save, '--json']);
       expect(r.code, r.stderr).to.equal(0);
       const start = startEvent(r.stdout);
-      expect(start).to.include({ cell, hidden: d.hidden, layers: d.layers, batch: d.batch, seqLength: d.seqLength,
+      expect(start).to.include({ cell, hidden: d.hidden, layers: d.layers, dropout: d.dropout, headDropout: d.headDropout, batch: d.batch, seqLength: d.seqLength,
         lr: d.adamLr, schedule: d.schedule, warmup: d.warmup, weightDecay: d.weightDecay,
         optimizer: d.weightDecay > 0 ? 'adamw' : 'adam' });
       expect(start.parameters).to.equal(parametersOf(cell, start.vocabularySize as number));
       const run = readRunSettings(await loadCheckpoint(save, { backend: 'ts' }));
-      expect(run).to.include({ cell, hidden: d.hidden, layers: d.layers, batch: d.batch, seqLength: d.seqLength, lr: d.adamLr,
+      expect(run).to.include({ cell, hidden: d.hidden, layers: d.layers, dropout: d.dropout, headDropout: d.headDropout, batch: d.batch, seqLength: d.seqLength, lr: d.adamLr,
         schedule: d.schedule, warmup: d.warmup, weightDecay: d.weightDecay });
 
       // Resumed without --cell (whose own default is rnn): the run is the checkpoint's, not rnn's.
@@ -89,7 +89,7 @@ describe('55 cli: per-cell defaults of train', function () {
       const resumed = await cli(['train', '--resume', save, '--json']);
       expect(resumed.code, resumed.stderr).to.equal(0);
       const again = startEvent(resumed.stdout);
-      expect(again).to.include({ step: steps, cell, hidden: d.hidden, layers: d.layers, batch: d.batch, seqLength: d.seqLength,
+      expect(again).to.include({ step: steps, cell, hidden: d.hidden, layers: d.layers, dropout: d.dropout, headDropout: d.headDropout, batch: d.batch, seqLength: d.seqLength,
         lr: d.adamLr, schedule: d.schedule, warmup: d.warmup, weightDecay: d.weightDecay });
       // A flag given on --resume is still checked against the run (here against the cell's default).
       const other = await cli(['train', '--resume', save, '--hidden', String(d.hidden + 1)]);
@@ -101,9 +101,9 @@ describe('55 cli: per-cell defaults of train', function () {
   it('a flag given wins over the cell default', async () => {
     const save = path.join(dir, 'given.safetensors');
     const r = await cli(['train', '--cell', 'gru', '--hidden', '8', '--layers', '1', '--batch', '4', '--seq-length', '8', '--lr', '0.01',
-      '--lr-schedule', 'constant', '--warmup', '0', '--weight-decay', '0', '--steps', '2', '--sample-every', '0', '--save', save, '--json']);
+      '--lr-schedule', 'constant', '--warmup', '0', '--weight-decay', '0', '--dropout', '0', '--head-dropout', '0', '--steps', '2', '--sample-every', '0', '--save', save, '--json']);
     expect(r.code, r.stderr).to.equal(0);
-    expect(startEvent(r.stdout)).to.include({ cell: 'gru', hidden: 8, layers: 1, batch: 4, seqLength: 8, lr: 0.01, schedule: 'constant', warmup: 0, weightDecay: 0 });
+    expect(startEvent(r.stdout)).to.include({ cell: 'gru', hidden: 8, layers: 1, batch: 4, seqLength: 8, lr: 0.01, schedule: 'constant', warmup: 0, weightDecay: 0, dropout: 0, headDropout: 0 });
   });
 
   it('the help shows the per-cell defaults from the same table', async () => {

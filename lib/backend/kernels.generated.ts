@@ -17,6 +17,8 @@ export interface Kernels {
   axpy(n: number, alpha: number, x: FloatArray, offx: number, y: FloatArray, offy: number): void;
   /** x *= alpha */
   scale(n: number, alpha: number, x: FloatArray, offx: number): void;
+  /** y ⊙= x (elementwise product in place: a dropout mask on a layer's output and on its gradient) */
+  mulInPlace(n: number, x: FloatArray, offx: number, y: FloatArray, offy: number): void;
   /** x[:] = value */
   fill(n: number, value: number, x: FloatArray, offx: number): void;
   /** y[:] = x[:] (y may be exactly x) */

@@ -95,6 +95,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--cell <kind>', 'the recurrent cell of every layer').choices(cellNames()).default(DEFAULT_CELL))
     .option('--hidden <n>', `hidden units per layer ${perCell('hidden')}`, positiveInt)
     .option('--layers <n>', `stacked recurrent layers ${perCell('layers')}`, positiveInt)
+    .option('--dropout <p>', `dropout probability on the output of every layer but the last, in training (PyTorch's nn.RNN dropout) ${perCell('dropout')}`, fraction)
+    .option('--head-dropout <p>', `dropout probability on the last layer's output (the head's input), in training ${perCell('headDropout')}`, fraction)
     .option('--seq-length <n>', `BPTT steps per chunk ${perCell('seqLength')}`, positiveInt)
     .option('--batch <n>', `parallel streams per step ${perCell('batch')}`, positiveInt)
     .addOption(new Option('--steps <n>', `optimizer steps in all, counted from the start of the run (default ${DEFAULT_STEPS})`).argParser(positiveInt).conflicts('epochs'))

@@ -39,6 +39,8 @@ export interface TrainFlags {
   cell: string;
   hidden?: number;
   layers?: number;
+  dropout?: number;
+  headDropout?: number;
   seqLength?: number;
   batch?: number;
   steps?: number;
@@ -73,6 +75,9 @@ export interface RunSettings {
   cell?: string;
   hidden: number;
   layers: number;
+  /** Dropout between the layers and on the head's input (absent in runs from before dropout: 0). */
+  dropout: number;
+  headDropout: number;
   batch: number;
   seqLength: number;
   optimizer: OptimizerName;
@@ -100,6 +105,9 @@ export const DEFAULT_STEPS = 1200;
 export interface CellDefaults {
   hidden: number;
   layers: number;
+  /** --dropout (between layers: only with 2 or more) and --head-dropout. */
+  dropout: number;
+  headDropout: number;
   batch: number;
   seqLength: number;
   /** For adam only; the other optimizers take the library's default lr. */
@@ -117,9 +125,9 @@ export interface CellDefaults {
  * that is not in this table gets rnn's.
  */
 export const CELL_DEFAULTS: Readonly<Record<string, Readonly<CellDefaults>>> = {
-  rnn: { hidden: 128, layers: 1, batch: 32, seqLength: 32, adamLr: 2e-3, schedule: 'constant', warmup: 0, weightDecay: 0 },
-  lstm: { hidden: 256, layers: 2, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
-  gru: { hidden: 256, layers: 2, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
+  rnn: { hidden: 128, layers: 1, dropout: 0, headDropout: 0, batch: 32, seqLength: 32, adamLr: 2e-3, schedule: 'constant', warmup: 0, weightDecay: 0 },
+  lstm: { hidden: 256, layers: 2, dropout: 0, headDropout: 0, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
+  gru: { hidden: 256, layers: 2, dropout: 0, headDropout: 0, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
 };
 
 export function cellDefaults(cell: string): Readonly<CellDefaults> {
@@ -127,18 +135,19 @@ export function cellDefaults(cell: string): Readonly<CellDefaults> {
 }
 
 /** The flags with every cell-dependent one that was not given set to the cell's default. */
-export function withCellDefaults(flags: TrainFlags): TrainFlags & Required<Pick<TrainFlags, 'hidden' | 'layers' | 'batch' | 'seqLength' | 'lrSchedule' | 'warmup' | 'weightDecay'>> {
+export function withCellDefaults(flags: TrainFlags): TrainFlags & Required<Pick<TrainFlags, 'hidden' | 'layers' | 'dropout' | 'headDropout' | 'batch' | 'seqLength' | 'lrSchedule' | 'warmup' | 'weightDecay'>> {
   const d = cellDefaults(flags.cell);
   return {
     ...flags,
-    hidden: flags.hidden ?? d.hidden, layers: flags.layers ?? d.layers, batch: flags.batch ?? d.batch, seqLength: flags.seqLength ?? d.seqLength,
+    hidden: flags.hidden ?? d.hidden, layers: flags.layers ?? d.layers,
+    dropout: flags.dropout ?? d.dropout, headDropout: flags.headDropout ?? d.headDropout, batch: flags.batch ?? d.batch, seqLength: flags.seqLength ?? d.seqLength,
     lr: flags.lr ?? (flags.optimizer === 'adam' ? d.adamLr : undefined),
     lrSchedule: flags.lrSchedule ?? d.schedule, warmup: flags.warmup ?? d.warmup, weightDecay: flags.weightDecay ?? d.weightDecay,
   };
 }
 const NAMES_SHOWN = 10;
 /** What runs written before a setting existed used: their `run` lacks the key. */
-const RUN_DEFAULTS = { weightDecay: 0, schedule: 'constant', warmup: 0, valData: null } as const;
+const RUN_DEFAULTS = { weightDecay: 0, schedule: 'constant', warmup: 0, valData: null, dropout: 0, headDropout: 0 } as const;
 
 /** The library's optimizer for the CLI's: adam with weight decay is AdamW (decay decoupled from the gradient). */
 function libraryOptimizer(run: RunSettings): OptimizerName {
@@ -155,6 +164,15 @@ function describeOptimizer(run: RunSettings, totalSteps: number): string {
   const schedule = run.schedule === 'cosine' ? ` (cosine to 0 over ${totalSteps} steps${warm ? ` after ${warm}` : ''})` : warm ? ` (after ${warm})` : '';
   const decay = run.weightDecay > 0 ? `, weight decay ${run.weightDecay} (${run.optimizer === 'adam' ? 'decoupled' : 'L2'})` : '';
   return `${run.optimizer} lr ${run.lr}${schedule}${decay}`;
+}
+
+/** ", dropout 0.2 between layers, 0.1 on the head's input", or nothing without dropout. */
+function describeDropout(config: { dropout: number; headDropout: number }): string {
+  const parts = [
+    ...(config.dropout > 0 ? [`${config.dropout} between layers`] : []),
+    ...(config.headDropout > 0 ? [`${config.headDropout} on the head's input`] : []),
+  ];
+  return parts.length > 0 ? `, dropout ${parts.join(', ')}` : '';
 }
 
 export function resolveBackend(choice: BackendChoice, threads: number | undefined): Backend {
@@ -223,6 +241,8 @@ function checkAgrees(given: (flag: keyof TrainFlags) => boolean, flags: TrainFla
     ['cell', '--cell', flags.cell, run.cell ?? DEFAULT_CELL],
     ['hidden', '--hidden', flags.hidden, run.hidden],
     ['layers', '--layers', flags.layers, run.layers],
+    ['dropout', '--dropout', flags.dropout, run.dropout],
+    ['headDropout', '--head-dropout', flags.headDropout, run.headDropout],
     ['seqLength', '--seq-length', flags.seqLength, run.seqLength],
     ['batch', '--batch', flags.batch, run.batch],
     ['optimizer', '--optimizer', flags.optimizer, run.optimizer],
@@ -297,7 +317,8 @@ export async function train(rawFlags: TrainFlags, given: (flag: keyof TrainFlags
   } else {
     run = {
       data: sourceFromFlag(flags.data), sha256: '', valFraction: flags.valFraction, splitSeed: SPLIT_SEED,
-      cell: flags.cell, hidden: flags.hidden, layers: flags.layers, batch: flags.batch, seqLength: flags.seqLength,
+      cell: flags.cell, hidden: flags.hidden, layers: flags.layers, dropout: flags.dropout, headDropout: flags.headDropout,
+      batch: flags.batch, seqLength: flags.seqLength,
       optimizer: flags.optimizer, lr: flags.lr ?? NaN,
       weightDecay: flags.weightDecay, schedule: flags.lrSchedule, warmup: flags.warmup,
       valData: flags.valData === undefined ? null : { path: path.resolve(flags.valData), sha256: '' },
@@ -336,7 +357,8 @@ export async function train(rawFlags: TrainFlags, given: (flag: keyof TrainFlags
   }
 
   const model = resumed?.model ?? new RNNModel({
-    cell: run.cell ?? DEFAULT_CELL, vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers, dtype: 'float32', backend, seed: run.seed,
+    cell: run.cell ?? DEFAULT_CELL, vocabSize: vocabulary.size, hiddenSize: run.hidden, numLayers: run.layers,
+    dropout: run.dropout, headDropout: run.headDropout, dtype: 'float32', backend, seed: run.seed,
   });
   const trainer = new Trainer(model, {
     optimizer: libraryOptimizer(run), ...(Number.isNaN(run.lr) ? {} : { lr: run.lr }), clipNorm: run.clip,
@@ -364,14 +386,16 @@ export async function train(rawFlags: TrainFlags, given: (flag: keyof TrainFlags
     `${resumed ? `resuming ${flags.resume} at step ${startStep}` : 'training'} on ${corpus.label}: ` +
     `${corpus.trainLines.toLocaleString('en-US')} lines (${corpus.train.length.toLocaleString('en-US')} characters) to train, ` +
     `${corpus.validationLines.toLocaleString('en-US')}${run.valData ? ` of ${run.valData.path}` : ''} to validate; ${vocabulary.size} symbols\n` +
-    `model: hidden ${model.config.hiddenSize}, ${model.config.numLayers} layer(s), ${params.toLocaleString('en-US')} parameters; ` +
+    `model: hidden ${model.config.hiddenSize}, ${model.config.numLayers} layer(s), ${params.toLocaleString('en-US')} parameters` +
+    `${describeDropout(model.config)}; ` +
     `${describeOptimizer(run, totalSteps)}, clip ${run.clip}; batch ${run.batch} x seq ${run.seqLength}; ${totalSteps} steps; backend ${backend.name}` +
     (baseline ? `\nbigram baseline on the validation text: ${baseline.loss.toFixed(4)} (${baseline.bpc.toFixed(3)} bits/char)` : ''),
     { event: 'start', step: startStep, totalSteps, data: corpus.label, trainCharacters: corpus.train.length,
       validationCharacters: corpus.validation.length, validationData: run.valData?.path ?? null, vocabularySize: vocabulary.size,
       parameters: params, backend: backend.name, bigramLoss: baseline?.loss ?? null, checkpoint: savePath, bestCheckpoint: bestPath,
       cell: model.cell.name, hidden: model.config.hiddenSize, layers: model.config.numLayers, batch: run.batch, seqLength: run.seqLength,
-      optimizer: libraryOptimizer(run), lr: run.lr, weightDecay: run.weightDecay, schedule: run.schedule, warmup: run.warmup },
+      optimizer: libraryOptimizer(run), lr: run.lr, weightDecay: run.weightDecay, schedule: run.schedule, warmup: run.warmup,
+      dropout: model.config.dropout, headDropout: model.config.headDropout },
   );
 
   // Set from the onEvaluate callback; the cast keeps TypeScript from narrowing it to null.

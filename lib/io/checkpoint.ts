@@ -194,6 +194,14 @@ function cellNamed(name: string, options: LoadCheckpointOptions): CellKind {
   return kind;
 }
 
+/** A dropout probability of the config: absent is 0, else a number in [0, 1). */
+function dropoutField(raw: Record<string, unknown>, key: string): number {
+  const v = raw[key];
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) bad('BAD_VALUE', `config.${key} must be a number in [0, 1), got ${JSON.stringify(v)}`);
+  return v;
+}
+
 /** The config and cell kind from metadata, or (a file from PyTorch) inferred from the tensor shapes. */
 function readConfig(metadata: Record<string, string>, tensors: Map<string, SafeTensor>, hasVocabulary: boolean,
   options: LoadCheckpointOptions): { config: RNNModelConfig; cell: CellKind } {
@@ -215,7 +223,7 @@ function readConfig(metadata: Record<string, string>, tensors: Map<string, SafeT
       config: {
         cell: found.kind.name, vocabSize: tokens ? inputSize : null, inputSize, hiddenSize, numLayers, outputSize,
         activation: 'tanh', dtype: hh.dtype === 'F32' ? 'float32' : 'float64', loss: tokens ? 'cross-entropy' : 'mse',
-        init: 'uniform', seed: 0,
+        init: 'uniform', seed: 0, dropout: 0, headDropout: 0,
       },
     };
   }
@@ -238,6 +246,9 @@ function readConfig(metadata: Record<string, string>, tensors: Map<string, SafeT
     loss: raw.loss as RNNModelConfig['loss'],
     init: raw.init as RNNModelConfig['init'],
     seed: typeof raw.seed === 'number' && Number.isInteger(raw.seed) ? raw.seed : bad('BAD_VALUE', `config.seed must be an integer, got ${JSON.stringify(raw.seed)}`),
+    // Files from before dropout have neither: 0.
+    dropout: dropoutField(raw, 'dropout'),
+    headDropout: dropoutField(raw, 'headDropout'),
   };
   // Checked before anything loops over the layers: a file claiming 10^9 layers spun building
   // names of tensors it does not hold until the heap ran out.
@@ -350,7 +361,8 @@ export function decodeCheckpoint(bytes: Uint8Array, options: LoadCheckpointOptio
     model = new RNNModel({
       ...(config.vocabSize !== null ? { vocabSize: config.vocabSize } : { inputSize }),
       cell, hiddenSize: H, numLayers: L, outputSize: V, activation: config.activation, dtype: config.dtype,
-      loss: config.loss, init: config.init, seed: config.seed, backend: options.backend,
+      loss: config.loss, init: config.init, seed: config.seed, dropout: config.dropout, headDropout: config.headDropout,
+      backend: options.backend,
     });
   } catch (err) {
     if (err instanceof TypeError || err instanceof RangeError) bad('BAD_VALUE', `the config does not describe a model: ${err.message}`);

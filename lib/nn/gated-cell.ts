@@ -152,8 +152,10 @@ class GatedCell {
     const c = cache as GatedCache | undefined;
     const nc = this.hiddenSize;
     if (typeof c !== 'object' || c === null || !(c.H instanceof Float32Array || c.H instanceof Float64Array) ||
-      !(c.G instanceof Float32Array || c.G instanceof Float64Array) || (this.lstm && !(c.S instanceof Float32Array || c.S instanceof Float64Array))) {
-      throw invalidType(fn, 'cache', `the cache an ${this.fn} forward call returned`, cache);
+      !(c.G instanceof Float32Array || c.G instanceof Float64Array) || (this.lstm && !(c.S instanceof Float32Array || c.S instanceof Float64Array)) ||
+      // an LSTM's cache has the GRU's buffer sizes too: without this a GRU would read i, f, g, o as r, z, n
+      (!this.lstm && c.S !== null)) {
+      throw invalidType(fn, 'cache', `the cache of a forward call of this ${this.fn}`, cache);
     }
     if (!Number.isInteger(c.steps) || c.steps < 1 || !Number.isInteger(c.batch) || c.batch < 1) {
       throw invalidRange(fn, 'cache', 'the cache a forward call returned', `steps ${c.steps}, batch ${c.batch}`);

@@ -10,6 +10,7 @@ import type { Random } from '../random';
 import { layerName } from './cells/torch';
 import { DEFAULT_CELL, resolveCell } from './cells/registry';
 import type { CellKind, LayerParams, LayerSizes } from './cells/types';
+import { checkDropout } from './dropout';
 import { checkInitKind, uniformInit, type InitKind } from './init';
 import { checkActivation, checkDType, checkOptions, keysOf, positiveInt } from './predicates';
 
@@ -34,11 +35,19 @@ export interface RNNModelOptions {
   init?: InitKind;
   /** 'cross-entropy' (targets are class ids) or 'mse' (targets are a dense Sequence). */
   loss?: LossKind;
+  /**
+   * Dropout probability p in [0, 1) on the output of every layer but the last, in training steps
+   * only (PyTorch's nn.RNN/LSTM/GRU `dropout`): each element zeroed with probability p, the kept
+   * ones scaled by 1/(1 − p). Default 0. With one layer it drops nothing (PyTorch warns).
+   */
+  dropout?: number;
+  /** Dropout probability in [0, 1) on the head's input (the last layer's output), training steps only. Default 0. */
+  headDropout?: number;
 }
 
 export const MODEL_OPTION_KEYS = keysOf<RNNModelOptions>({
   cell: true, vocabSize: true, inputSize: true, hiddenSize: true, numLayers: true, outputSize: true, activation: true,
-  dtype: true, backend: true, seed: true, init: true, loss: true,
+  dtype: true, backend: true, seed: true, init: true, loss: true, dropout: true, headDropout: true,
 });
 
 /** The resolved configuration, as stored in checkpoints. */
@@ -55,6 +64,10 @@ export interface RNNModelConfig {
   loss: LossKind;
   init: InitKind;
   seed: number;
+  /** Dropout between layers (absent in checkpoints from before dropout: 0). */
+  dropout: number;
+  /** Dropout on the head's input (absent in older checkpoints: 0). */
+  headDropout: number;
 }
 
 /** One named parameter: a rows×cols block of the flat parameter array. */
@@ -126,9 +139,19 @@ export function resolveConfig(fn: string, raw: RNNModelOptions): { config: RNNMo
     loss,
     init: checkInitKind(fn, options.init ?? 'uniform'),
     seed,
+    dropout: checkDropout(fn, 'dropout', options.dropout ?? 0),
+    headDropout: checkDropout(fn, 'headDropout', options.headDropout ?? 0),
   };
   cell.checkConfig?.(fn, config);
   return { config, cell };
+}
+
+/**
+ * The dropout probability on the output of layer l (slot l, see dropout.ts): `dropout` below the
+ * last layer, `headDropout` on the last one's (the head's input).
+ */
+export function dropoutOf(config: RNNModelConfig, l: number): number {
+  return l < config.numLayers - 1 ? config.dropout : config.headDropout;
 }
 
 /** The sizes of layer k: the first reads the model's input, the others the layer below. */

@@ -10,14 +10,16 @@
 import * as backends from '../backend';
 import type { Backend, FloatArray, Op } from '../backend/types';
 import { Random } from '../random';
-import { allocate, bytesPerElement, checkAllocation } from '../tensor';
-import { checkBatch, type ModelInput, type ModelTarget } from './batch';
+import { invalidRange, invalidType } from '../backend/errors';
+import { allocate, bytesPerElement, checkAllocation, checkSequence, dtypeOf, type Sequence } from '../tensor';
+import { checkBatch, checkInput, type ModelInput, type ModelTarget } from './batch';
 import type { CellKind, LayerParams } from './cells/types';
 import * as inference from './inference';
 import type { ForwardResult, ModelState } from './inference';
 import {
   buildLayout, initialize, layerViews, resolveConfig, type ModelLayout, type ParamEntry, type RNNModelConfig, type RNNModelOptions,
 } from './layout';
+import { checkOptions, isNonNegativeInt, keysOf } from './predicates';
 import * as recording from './recording';
 import { sample, type SampleOptions } from './sampling';
 import { makeWorkspace, workspaceBytes, type Workspace } from './workspace';
@@ -27,6 +29,13 @@ export type { ForwardResult, LayerState, ModelState } from './inference';
 export { MAX_LAYERS, type LossKind, type ParamEntry, type RNNModelConfig, type RNNModelOptions } from './layout';
 export type { SampleOptions } from './sampling';
 export type { LayerWorkspace, Workspace } from './workspace';
+
+export interface LossOptions {
+  /** Apply the dropout masks of this training step (see RNNModel.lossAndGradients). */
+  dropoutStep?: number;
+}
+
+const LOSS_OPTION_KEYS = keysOf<LossOptions>({ dropoutStep: true });
 
 export class RNNModel {
   readonly config: RNNModelConfig;
@@ -124,7 +133,7 @@ export class RNNModel {
     const key = `${T}x${m}`;
     let ws = this.inferenceWorkspaces.get(key);
     if (!ws || this.busy.has(ws)) {
-      const fresh = makeWorkspace('RNNModel.workspace', this.cell, this.config, this.layout, T, m);
+      const fresh = makeWorkspace('RNNModel.workspace', this.cell, this.config, this.layout, T, m, false);
       if (!ws) this.inferenceWorkspaces.set(key, fresh);
       ws = fresh;
     }
@@ -142,9 +151,12 @@ export class RNNModel {
    * Records the forward pass and the loss: every layer (from the carried state, or zeros when
    * resetState), logits, and — given a target — the loss sum into scalars[0] with ∂J/∂logits
    * left in ws.logits. `count` normalizes the loss (mean per token / per element).
+   * `dropoutStep` (training steps only): draw and apply the dropout masks of that step; null or
+   * absent: no dropout.
    */
-  recordForward(ops: Op[], ws: Workspace, input: ModelInput, target: ModelTarget | null, count: number, resetState: boolean): void {
-    recording.recordForward(this, ops, ws, input, target, count, resetState);
+  recordForward(ops: Op[], ws: Workspace, input: ModelInput, target: ModelTarget | null, count: number, resetState: boolean,
+    dropoutStep: number | null = null): void {
+    recording.recordForward(this, ops, ws, input, target, count, resetState, dropoutStep);
   }
 
   /**
@@ -170,15 +182,52 @@ export class RNNModel {
   /**
    * Loss and gradients of one batch, synchronously (the gradients land in `grads`). Starts
    * from zero state. For checks and small experiments; training uses the Trainer.
+   * `dropoutStep: k` applies the dropout masks training step k draws (the same every call, so a
+   * gradient check sees one fixed mask); without it nothing is dropped.
    */
-  lossAndGradients(input: ModelInput, target: ModelTarget): number {
-    const { T, m, count } = this.checkBatch('RNNModel.lossAndGradients', input, target);
+  lossAndGradients(input: ModelInput, target: ModelTarget, options: LossOptions = {}): number {
+    const fn = 'RNNModel.lossAndGradients';
+    const { T, m, count } = this.checkBatch(fn, input, target);
+    const { dropoutStep } = checkOptions(fn, options, LOSS_OPTION_KEYS);
+    if (dropoutStep !== undefined && !isNonNegativeInt(dropoutStep)) throw invalidRange(fn, 'dropoutStep', 'a non-negative integer', dropoutStep);
     const ws = this.workspace(T, m);
     const ops: Op[] = [];
-    this.recordForward(ops, ws, input, target, count, true);
+    this.recordForward(ops, ws, input, target, count, true, dropoutStep ?? null);
     this.recordBackward(ops, ws, input);
     this.runSync(ops);
     return count > 0 ? ws.scalars[0] / count : 0;
+  }
+
+  /**
+   * The gradients of a loss of the user's own on forward's logits, synchronously: given
+   * dLogits = ∂J/∂logits (outputSize × T·m, as forward returns the logits), runs the forward
+   * pass from zero state and back-propagates dLogits through the head and every layer; the
+   * gradients land in `grads` (overwritten, as by lossAndGradients). Returns Σ grad².
+   */
+  gradientsFromLogits(input: ModelInput, dLogits: Sequence | FloatArray): number {
+    const fn = 'RNNModel.gradientsFromLogits';
+    const { T, m } = checkInput(fn, this.config, input);
+    const { outputSize: V, dtype } = this.config;
+    let data: FloatArray;
+    if (dLogits instanceof Float32Array || dLogits instanceof Float64Array) {
+      if (dtypeOf(dLogits) !== dtype) throw invalidType(fn, 'dLogits', `${dtype} data`, dLogits);
+      data = dLogits;
+    } else {
+      const s = checkSequence(fn, 'dLogits', dLogits, V, dtype);
+      if (s.steps !== T || s.batch !== m) {
+        throw invalidRange(fn, 'dLogits', `${T} steps of batch ${m} (as the input)`, `${s.steps} steps of batch ${s.batch}`);
+      }
+      data = s.data;
+    }
+    if (data.length !== V * T * m) throw invalidRange(fn, 'dLogits', `${V * T * m} values (outputSize × T·m)`, `${data.length}`);
+    const ws = this.workspace(T, m);
+    const ops: Op[] = [];
+    this.recordForward(ops, ws, input, null, 0, true);
+    // recordBackward reads ∂J/∂logits from ws.logits, where the built-in losses leave it.
+    ops.push(['copy', V * T * m, data, 0, ws.logits, 0]);
+    this.recordBackward(ops, ws, input);
+    this.runSync(ops);
+    return ws.scalars[1];
   }
 
   /** Mean loss of one batch from zero state, without touching gradients. */

@@ -5,7 +5,7 @@
 import type { DType, FloatArray } from '../backend/types';
 import { allocate, bytesPerElement, checkAllocation } from '../tensor';
 import type { CellKind } from './cells/types';
-import type { ModelLayout, RNNModelConfig } from './layout';
+import { dropoutOf, type ModelLayout, type RNNModelConfig } from './layout';
 import { positiveInt } from './predicates';
 
 export interface LayerWorkspace {
@@ -15,6 +15,11 @@ export interface LayerWorkspace {
   readonly state: Readonly<Record<string, FloatArray>>;
   /** The input of a layer above the first: the output of the layer below, copied contiguous (n_c × T·m); empty for layer 0. */
   readonly X: FloatArray;
+  /**
+   * The dropout mask of this layer's output (0 or 1/(1 − p), n_c × T·m), drawn for each training
+   * step: in training workspaces of a layer whose output is dropped (see dropoutOf), else empty.
+   */
+  readonly mask: FloatArray;
 }
 
 /** Buffers for one (T, m) shape. */
@@ -28,6 +33,13 @@ export interface Workspace {
   readonly logits: FloatArray;
   /** [0] loss sum, [1] Σ grad² */
   readonly scalars: Float64Array;
+  /** The head's input under dropout: the last layer's output, copied and masked (n_c × T·m); empty without headDropout. */
+  readonly headInput: FloatArray;
+  /**
+   * The training step whose dropout masks the last recorded forward drew (null: none), so the
+   * backward recorded after it applies the same masks.
+   */
+  dropoutStep: number | null;
 }
 
 function sum(values: Readonly<Record<string, number>>): number {
@@ -36,19 +48,33 @@ function sum(values: Readonly<Record<string, number>>): number {
   return n;
 }
 
-/** The bytes one workspace of (T, m) takes. */
-export function workspaceBytes(cell: CellKind, config: RNNModelConfig, layout: ModelLayout, T: number, m: number): number {
+/** Layers whose output a training step drops (a mask each), and whether the head reads a masked copy. */
+function dropped(config: RNNModelConfig, training: boolean): { masks: boolean[]; head: boolean } {
+  const masks = Array.from({ length: config.numLayers }, (_, l) => training && dropoutOf(config, l) > 0);
+  return { masks, head: masks[config.numLayers - 1] };
+}
+
+/** The bytes one workspace of (T, m) takes (a training one holds the dropout masks too). */
+export function workspaceBytes(cell: CellKind, config: RNNModelConfig, layout: ModelLayout, T: number, m: number,
+  training = true): number {
   const { numLayers: L, hiddenSize: nc, outputSize: V, dtype } = config;
+  const drop = dropped(config, training);
   let elements = (L - 1) * nc * T * m + V * T * m;
   for (const layer of layout.layers) elements += sum(cell.buffers(layer.sizes, T, m)) + cell.states.length * nc * m;
+  elements += (drop.masks.filter(Boolean).length + (drop.head ? 1 : 0)) * nc * T * m;
   return elements * bytesPerElement(dtype) + 16;
 }
 
-/** Allocates the workspace of (T, m) after checking it fits the memory limit. */
-export function makeWorkspace(fn: string, cell: CellKind, config: RNNModelConfig, layout: ModelLayout, T: number, m: number): Workspace {
+/**
+ * Allocates the workspace of (T, m) after checking it fits the memory limit. Only a training
+ * workspace holds dropout masks (inference never drops).
+ */
+export function makeWorkspace(fn: string, cell: CellKind, config: RNNModelConfig, layout: ModelLayout, T: number, m: number,
+  training = true): Workspace {
   positiveInt(fn, 'T', T);
   positiveInt(fn, 'm', m);
-  checkAllocation(workspaceBytes(cell, config, layout, T, m), `the buffers of a batch of ${m} sequences of ${T} steps`);
+  checkAllocation(workspaceBytes(cell, config, layout, T, m, training), `the buffers of a batch of ${m} sequences of ${T} steps`);
+  const drop = dropped(config, training);
   const { hiddenSize: nc, outputSize: V, dtype } = config;
   const record = (sizes: Readonly<Record<string, number>>, dt: DType) =>
     Object.fromEntries(Object.entries(sizes).map(([name, n]) => [name, allocate(dt, n)])) as Record<string, FloatArray>;
@@ -56,10 +82,12 @@ export function makeWorkspace(fn: string, cell: CellKind, config: RNNModelConfig
     buffers: record(cell.buffers(layer.sizes, T, m), dtype),
     state: record(Object.fromEntries(cell.states.map((s) => [s, nc * m])), dtype),
     X: allocate(dtype, l === 0 ? 0 : nc * T * m),
+    mask: allocate(dtype, drop.masks[l] ? nc * T * m : 0),
   }));
   return {
     steps: T, batch: m, layers, state: layers.map((w) => w.state),
     logits: allocate(dtype, V * T * m), scalars: new Float64Array(2),
+    headInput: allocate(dtype, drop.head ? nc * T * m : 0), dropoutStep: null,
   };
 }
 

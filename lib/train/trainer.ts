@@ -172,12 +172,14 @@ export class Trainer {
   private async runStep(ws: Workspace, input: ModelInput, target: ModelTarget, count: number, resetState: boolean) {
     const model = this.model;
     const pass: Op[] = [];
-    model.recordForward(pass, ws, input, target, count, resetState);
+    const stepNo = this.step + 1;
+    // Dropout masks are those of this step number (the model's seed and stepNo), so a resumed
+    // run draws what the uninterrupted one drew.
+    model.recordForward(pass, ws, input, target, count, resetState, stepNo);
     model.recordBackward(pass, ws, input);
     await model.backend.run(pass);
     const loss = count > 0 ? ws.scalars[0] / count : 0;
     const gradNorm = Math.sqrt(ws.scalars[1]);
-    const stepNo = this.step + 1;
     if (!Number.isFinite(loss)) throw new TrainingDivergedError(stepNo, `the loss is ${loss}`);
     if (!Number.isFinite(gradNorm)) throw new TrainingDivergedError(stepNo, `the gradient norm is ${gradNorm}`);
     // The update keeps a copy of the parameters: finite gradients times a huge learning rate

@@ -24,4 +24,13 @@ double withType(const Bound& b, F&& f) {
   return f(double{});
 }
 
+// The body of a runner whose kernel returns nothing: `call` with the element type T_ bound to
+// the call's dtype (float or double), inside `run_<name>(const Bound& b)`.
+#define NRNN_RUN_TYPED(T_, call)   \
+  withType(b, [&](auto tag_) {     \
+    using T_ = decltype(tag_);     \
+    call;                          \
+    return 0.0;                    \
+  })
+
 }  // namespace nrnn::addon

@@ -5,85 +5,59 @@ namespace nrnn::addon {
 
 double run_activationForward(const Bound& b) {
   using namespace arg::activationForward;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    activation_forward<T>(b.act(act), b.i(rows), b.i(cols), b.ptr<const T>(U), b.i(ldu), b.ptr<T>(C), b.i(ldc));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, activation_forward<T>(b.act(act), b.i(rows), b.i(cols), b.ptr<const T>(U), b.i(ldu), b.ptr<T>(C), b.i(ldc)));
 }
 
 double run_activationBackward(const Bound& b) {
   using namespace arg::activationBackward;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    activation_backward<T>(b.act(act), b.i(rows), b.i(cols), b.ptr<const T>(dC), b.i(lddC), b.ptr<const T>(C), b.i(ldc),
-                           b.ptr<T>(dU), b.i(lddU));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, activation_backward<T>(b.act(act), b.i(rows), b.i(cols), b.ptr<const T>(dC), b.i(lddC), b.ptr<const T>(C), b.i(ldc),
+      b.ptr<T>(dU), b.i(lddU)));
 }
 
 double run_addBias(const Bound& b) {
   using namespace arg::addBias;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    add_bias<T>(b.i(rows), b.i(cols), b.ptr<const T>(arg::addBias::b), b.ptr<T>(X), b.i(ldx));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, add_bias<T>(b.i(rows), b.i(cols), b.ptr<const T>(arg::addBias::b), b.ptr<T>(X), b.i(ldx)));
 }
 
 double run_rowSum(const Bound& b) {
   using namespace arg::rowSum;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    row_sum<T>(b.i(rows), b.i(cols), b.ptr<const T>(X), b.i(ldx), b.ptr<T>(y));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, row_sum<T>(b.i(rows), b.i(cols), b.ptr<const T>(X), b.i(ldx), b.ptr<T>(y)));
 }
 
 double run_axpy(const Bound& b) {
   using namespace arg::axpy;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    nrnn::axpy<T>(b.i(n), T(b.num(alpha)), b.ptr<const T>(x), b.ptr<T>(y));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, nrnn::axpy<T>(b.i(n), T(b.num(alpha)), b.ptr<const T>(x), b.ptr<T>(y)));
 }
 
 double run_scale(const Bound& b) {
   using namespace arg::scale;
+  return NRNN_RUN_TYPED(T, nrnn::scale<T>(b.i(n), T(b.num(alpha)), b.ptr<T>(x)));
+}
+
+double run_mulInPlace(const Bound& b) {
+  using namespace arg::mulInPlace;
   return withType(b, [&](auto tag) {
     using T = decltype(tag);
-    nrnn::scale<T>(b.i(n), T(b.num(alpha)), b.ptr<T>(x));
+    mul_in_place<T>(b.i(n), b.ptr<const T>(x), b.ptr<T>(y));
     return 0.0;
   });
 }
 
 double run_fill(const Bound& b) {
   using namespace arg::fill;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    nrnn::fill<T>(b.i(n), T(b.num(value)), b.ptr<T>(x));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, nrnn::fill<T>(b.i(n), T(b.num(value)), b.ptr<T>(x)));
 }
 
 double run_copy(const Bound& b) {
   using namespace arg::copy;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    // y may be exactly x (declared): then there is nothing to move.
-    if (b.ptr<T>(y) != b.ptr<T>(x)) nrnn::copy<T>(b.i(n), b.ptr<const T>(x), b.ptr<T>(y));
-    return 0.0;
-  });
+  // y may be exactly x (declared): then there is nothing to move.
+  if (b.p[y] == b.p[x]) return 0.0;
+  return NRNN_RUN_TYPED(T, nrnn::copy<T>(b.i(n), b.ptr<const T>(x), b.ptr<T>(y)));
 }
 
 double run_copyMatrix(const Bound& b) {
   using namespace arg::copyMatrix;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    copy_matrix<T>(b.i(rows), b.i(cols), b.ptr<const T>(X), b.i(ldx), b.ptr<T>(Y), b.i(ldy));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, copy_matrix<T>(b.i(rows), b.i(cols), b.ptr<const T>(X), b.i(ldx), b.ptr<T>(Y), b.i(ldy)));
 }
 
 double run_sumSquares(const Bound& b) {
@@ -98,11 +72,7 @@ double run_sumSquares(const Bound& b) {
 
 double run_clipByValue(const Bound& b) {
   using namespace arg::clipByValue;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    clip_by_value<T>(b.i(n), T(b.num(limit)), b.ptr<T>(x));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, clip_by_value<T>(b.i(n), T(b.num(limit)), b.ptr<T>(x)));
 }
 
 }  // namespace nrnn::addon

@@ -5,22 +5,14 @@ namespace nrnn::addon {
 
 double run_gatherColumns(const Bound& b) {
   using namespace arg::gatherColumns;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    gather_columns<T>(b.i(rows), b.i(n), b.ptr<const T>(W), b.i(ldw), b.ptr<const std::int32_t>(ids), b.ptr<T>(out),
-                      b.i(ldo), b.flag(accumulate));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, gather_columns<T>(b.i(rows), b.i(n), b.ptr<const T>(W), b.i(ldw), b.ptr<const std::int32_t>(ids), b.ptr<T>(out),
+      b.i(ldo), b.flag(accumulate)));
 }
 
 double run_scatterAddColumns(const Bound& b) {
   using namespace arg::scatterAddColumns;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    scatter_add_columns<T>(b.i(rows), b.i(n), b.ptr<const T>(dU), b.i(lddU), b.ptr<const std::int32_t>(ids),
-                           b.ptr<T>(dW), b.i(lddW));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, scatter_add_columns<T>(b.i(rows), b.i(n), b.ptr<const T>(dU), b.i(lddU), b.ptr<const std::int32_t>(ids),
+      b.ptr<T>(dW), b.i(lddW)));
 }
 
 }  // namespace nrnn::addon

@@ -5,12 +5,8 @@ namespace nrnn::addon {
 
 double run_gemm(const Bound& b) {
   using namespace arg::gemm;
-  return withType(b, [&](auto tag) {
-    using T = decltype(tag);
-    nrnn::gemm<T>(b.flag(transA), b.flag(transB), b.i(M), b.i(N), b.i(K), T(b.num(alpha)), b.ptr<const T>(A),
-                  b.i(lda), b.ptr<const T>(B), b.i(ldb), T(b.num(beta)), b.ptr<T>(C), b.i(ldc));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T, nrnn::gemm<T>(b.flag(transA), b.flag(transB), b.i(M), b.i(N), b.i(K), T(b.num(alpha)), b.ptr<const T>(A),
+      b.i(lda), b.ptr<const T>(B), b.i(ldb), T(b.num(beta)), b.ptr<T>(C), b.i(ldc)));
 }
 
 }  // namespace nrnn::addon

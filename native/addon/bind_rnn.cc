@@ -5,23 +5,15 @@ namespace nrnn::addon {
 
 double run_rnnForward(const Bound& b) {
   using namespace arg::rnnForward;
-  return withType(b, [&](auto tag) {
-    using T_ = decltype(tag);
-    rnn_forward<T_>(b.act(act), b.i(nx), b.i(nc), b.i(T), b.i(m), b.isIds(X) ? nullptr : b.ptr<const T_>(X), b.ids(X),
-                    b.ptr<const T_>(Wx), b.ptr<const T_>(Wc), b.ptr<const T_>(arg::rnnForward::b), b.ptr<T_>(H));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T_, rnn_forward<T_>(b.act(act), b.i(nx), b.i(nc), b.i(T), b.i(m), b.isIds(X) ? nullptr : b.ptr<const T_>(X), b.ids(X),
+      b.ptr<const T_>(Wx), b.ptr<const T_>(Wc), b.ptr<const T_>(arg::rnnForward::b), b.ptr<T_>(H)));
 }
 
 double run_rnnBackward(const Bound& b) {
   using namespace arg::rnnBackward;
-  return withType(b, [&](auto tag) {
-    using T_ = decltype(tag);
-    rnn_backward<T_>(b.act(act), b.i(nx), b.i(nc), b.i(T), b.i(m), b.isIds(X) ? nullptr : b.ptr<const T_>(X), b.ids(X),
-                     b.ptr<const T_>(H), b.ptr<const T_>(Wx), b.ptr<const T_>(Wc), b.ptr<const T_>(dC), b.ptr<T_>(dU),
-                     b.ptr<T_>(dWx), b.ptr<T_>(dWc), b.ptr<T_>(db), b.ptr<T_>(dX), b.ptr<T_>(dc0));
-    return 0.0;
-  });
+  return NRNN_RUN_TYPED(T_, rnn_backward<T_>(b.act(act), b.i(nx), b.i(nc), b.i(T), b.i(m), b.isIds(X) ? nullptr : b.ptr<const T_>(X), b.ids(X),
+      b.ptr<const T_>(H), b.ptr<const T_>(Wx), b.ptr<const T_>(Wc), b.ptr<const T_>(dC), b.ptr<T_>(dU),
+      b.ptr<T_>(dWx), b.ptr<T_>(dWc), b.ptr<T_>(db), b.ptr<T_>(dX), b.ptr<T_>(dc0)));
 }
 
 }  // namespace nrnn::addon

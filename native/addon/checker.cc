@@ -34,7 +34,7 @@ constexpr double kOverflow = 9007199254740992.0;
 double saturate(double v) { return v > kMaxIndexD ? kOverflow : v; }
 
 // The value of an expression over the call's arguments read so far.
-double eval(ExprRef e, const Bound& b, const ArrayArg* arrays) {
+double evalCode(ExprRef e, const Bound& b, const ArrayArg* arrays) {
   double stack[32];
   int top = 0;
   for (std::uint16_t k = 0; k < e.count; ++k) {
@@ -72,6 +72,16 @@ double eval(ExprRef e, const Bound& b, const ArrayArg* arrays) {
     }
   }
   return top > 0 ? stack[top - 1] : 0;
+}
+
+// Most shapes are one argument or one constant: read at once, without the interpreter.
+inline double eval(ExprRef e, const Bound& b, const ArrayArg* arrays) {
+  if (e.count == 1) {
+    const Instr& in = kCode[e.start];
+    if (in.op == Op::Arg) return b.v[int(in.operand)];
+    if (in.op == Op::Num) return in.operand;
+  }
+  return evalCode(e, b, arrays);
 }
 
 std::string numberText(double v) {
@@ -174,9 +184,14 @@ void check(const KernelDecl& k, Args& a, Bound& b) {
     }
   }
 
+  // The array arguments, in order: the phases below visit only these.
+  const std::uint8_t* arrayIdx = kArrayArgs + k.firstArray;
+  const int arrayCount = int(k.arrayCount);
+
   // (3) one dtype for the float arrays (dense inputs included)
   const ArrayArg* ref = nullptr;
-  for (int i = 0; i < argc; ++i) {
+  for (int n = 0; n < arrayCount; ++n) {
+    const int i = arrayIdx[n];
     const ArgDecl& d = decl[i];
     if (!(d.kind == Kind::Floats || (d.kind == Kind::Input && !b.isIds(i))) || !arrays[i].present) continue;
     if (ref == nullptr) {
@@ -189,9 +204,9 @@ void check(const KernelDecl& k, Args& a, Bound& b) {
   b.dtype = ref != nullptr ? ref->dtype : DType::F32;
 
   // (4) every array holds its view
-  for (int i = 0; i < argc; ++i) {
+  for (int n = 0; n < arrayCount; ++n) {
+    const int i = arrayIdx[n];
     const ArgDecl& d = decl[i];
-    if (d.role == Role::None) continue;
     spans[i] = 0;
     if (!arrays[i].present) continue;
     const index_t off = index_t(b.v[i + 1]);
@@ -211,7 +226,8 @@ void check(const KernelDecl& k, Args& a, Bound& b) {
 
   // (5) token ids: a private copy (the caller may rewrite the array after this), then in range
   b.idCopies.clear();
-  for (int i = 0; i < argc; ++i) {
+  for (int n = 0; n < arrayCount; ++n) {
+    const int i = arrayIdx[n];
     const ArgDecl& d = decl[i];
     if (!(d.kind == Kind::Ids || (d.kind == Kind::Input && b.isIds(i)))) continue;
     const index_t off = index_t(b.v[i + 1]);
@@ -225,25 +241,27 @@ void check(const KernelDecl& k, Args& a, Bound& b) {
   }
 
   // (6) overlaps: each output against every input, then against the outputs after it
-  auto isArray = [&](int i) { return decl[i].role != Role::None; };
   auto isOut = [&](int i) { return decl[i].role == Role::Write || decl[i].role == Role::Accumulate || decl[i].role == Role::Update; };
-  for (int o = 0; o < argc; ++o) {
-    if (!isArray(o) || !isOut(o) || !arrays[o].present) continue;
+  for (int no = 0; no < arrayCount; ++no) {
+    const int o = arrayIdx[no];
+    if (!isOut(o) || !arrays[o].present) continue;
     const index_t offO = index_t(b.v[o + 1]);
-    for (int i = 0; i < argc; ++i) {
-      if (!isArray(i) || isOut(i)) continue;
+    for (int ni = 0; ni < arrayCount; ++ni) {
+      const int i = arrayIdx[ni];
+      if (isOut(i)) continue;
       a.noOverlap(arrays[o], offO, spans[o], arrays[i], index_t(b.v[i + 1]), spans[i], (decl[o].same >> i) & 1u);
     }
-    for (int q = o + 1; q < argc; ++q) {
-      if (!isArray(q) || !isOut(q)) continue;
+    for (int nq = no + 1; nq < arrayCount; ++nq) {
+      const int q = arrayIdx[nq];
+      if (!isOut(q)) continue;
       a.noOverlap(arrays[q], index_t(b.v[q + 1]), spans[q], arrays[o], offO, spans[o], false);
     }
   }
 
   // The kernel's pointers: first element of each view (ids already point into their copy).
-  for (int i = 0; i < argc; ++i) {
+  for (int n = 0; n < arrayCount; ++n) {
+    const int i = arrayIdx[n];
     const ArgDecl& d = decl[i];
-    if (d.role == Role::None) continue;
     if (d.kind == Kind::Ids || (d.kind == Kind::Input && b.isIds(i))) continue;
     const ArrayArg& arr = arrays[i];
     b.p[i] = arr.present ? static_cast<unsigned char*>(arr.data) + index_t(b.v[i + 1]) * index_t(elementSize(arr.dtype))

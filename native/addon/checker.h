@@ -61,6 +61,8 @@ struct KernelDecl {
   std::size_t firstArg;
   std::size_t checkCount;
   std::size_t firstCheck;
+  std::size_t arrayCount;  // the array arguments, at kArrayArgs[firstArray ...]
+  std::size_t firstArray;
   bool returnsNumber;
 };
 

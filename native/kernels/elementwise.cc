@@ -121,6 +121,13 @@ void scale(index_t n, T alpha, T* x) {
   for (index_t i = 0; i < n; ++i) x[i] *= alpha;
 }
 
+// y ⊙= x, the elementwise product in place: a dropout mask (0 or 1/(1 − p)) applied to a
+// layer's output in the forward and to ∂J/∂output in the backward.
+template <typename T>
+void mul_in_place(index_t n, const T* x, T* y) {
+  for (index_t i = 0; i < n; ++i) y[i] *= x[i];
+}
+
 // x[:] = value
 template <typename T>
 void fill(index_t n, T value, T* x) {
@@ -180,6 +187,7 @@ void clip_by_value(index_t n, T limit, T* x) {
   template void row_sum<T>(index_t, index_t, const T*, index_t, T*);                        \
   template void axpy<T>(index_t, T, const T*, T*);                                          \
   template void scale<T>(index_t, T, T*);                                                   \
+  template void mul_in_place<T>(index_t, const T*, T*);                                     \
   template void fill<T>(index_t, T, T*);                                                    \
   template void copy<T>(index_t, const T*, T*);                                             \
   template void copy_matrix<T>(index_t, index_t, const T*, index_t, T*, index_t);           \

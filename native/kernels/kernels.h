@@ -64,6 +64,10 @@ void axpy(index_t n, T alpha, const T* x, T* y);
 template <typename T>
 void scale(index_t n, T alpha, T* x);
 
+// y ⊙= x (elementwise product in place; x and y do not overlap)
+template <typename T>
+void mul_in_place(index_t n, const T* x, T* y);
+
 // x[:] = value
 template <typename T>
 void fill(index_t n, T value, T* x);
@@ -151,7 +155,8 @@ void lstm_forward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X
                   T* H, T* S, T* G);
 
 // dH (n_c, T·m): ∂J/∂h_t for t = 1..T from above, read only (∂J/∂h_T of the final state is
-// folded into its last block by the caller). dcT (n_c, m): ∂J/∂c_T, or null (zero).
+// folded into its last block by the caller). dcT (n_c, m): ∂J/∂c_T, or null (zero); it may be
+// exactly dc0 (then it is consumed).
 // dG (4n_c, T·m) is scratch, written with ∂J/∂(gate pre-activations) (dA = dB per gate).
 // Accumulates (+=): dWx (4n_c, n_x; scatter-add for ids), dWc (4n_c, n_c), dbx and dbc
 // (4n_c, both += rowsum(dG)), dX (n_x, T·m; null when not wanted, must be null for ids).

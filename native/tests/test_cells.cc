@@ -260,8 +260,10 @@ Run<T> check_case(Cell cell, const Case& c, const Options& o, Rng& rng, const st
 const Case kCases[] = {
     {1, 1, 1, 1},   {3, 5, 4, 2},   {7, 3, 1, 5},  {5, 17, 3, 1}, {17, 31, 3, 4},
     {4, 4, 5, 3},   {2, 9, 2, 7},   {12, 6, 9, 3}, {1, 33, 2, 2},
-    // split into row tiles with 2 threads: 4·n_c²·m >= 2^18, a ragged last tile at 50
-    {20, 50, 2, 40}, {40, 96, 3, 32},
+    // split into row tiles with 2 threads: G·n_c²·m >= 2^18, a ragged last tile at 50 and
+    // 300; m = 1 takes gemm's matrix-vector paths, whose per-element sums must not depend
+    // on the split either
+    {20, 50, 2, 40}, {40, 96, 3, 32}, {3, 300, 2, 1},
 };
 
 template <typename T>

@@ -199,6 +199,12 @@ void test_flat(Rng& rng) {
     for (index_t i = 0; i < n; ++i) want[i] = T(double(alpha) * double(x[i]));
     check_close(("scale " + tag).c_str(), x1, want, 0.0);
 
+    std::vector<T> y2 = y;
+    want = y;
+    nrnn::mul_in_place(n, x.data(), y2.data());
+    for (index_t i = 0; i < n; ++i) want[i] = T(double(y[i]) * double(x[i]));
+    check_close(("mul_in_place " + tag).c_str(), y2, want, 0.0);
+
     x1 = x;
     want = x;
     nrnn::fill(n, T(0.25), x1.data());

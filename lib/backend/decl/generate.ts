@@ -42,15 +42,17 @@ export function generateCppTable(decls: readonly KernelDecl[]): string {
   const args: string[] = [];
   const checks: string[] = [];
   const kernels: string[] = [];
+  const arrays: number[] = [];
   for (const d of decls) {
-    const firstArg = args.length, firstCheck = checks.length;
+    const firstArg = args.length, firstCheck = checks.length, firstArray = arrays.length;
+    arrays.push(...d.arrays);
     for (const a of d.args) args.push(argRow(a, ref));
     for (const c of d.checks) {
       if (c.kind === 'atLeast') checks.push(`  {CheckKind::AtLeast, ${c.index}, ${c.min}, 0, {0, 0}, false, nullptr},`);
       else if (c.kind === 'in') checks.push(`  {CheckKind::In, ${c.index}, ${c.lo}, ${c.hi}, {0, 0}, false, nullptr},`);
       else checks.push(`  {CheckKind::Require, ${c.index}, 0, 0, ${ref(c.shape)}, ${c.error === 'RangeError'}, ${cString(`${d.name}: ${c.message}`)}},`);
     }
-    kernels.push(`  {${cString(d.name)}, ${d.args.length}, ${firstArg}, ${d.checks.length}, ${firstCheck}, ${d.returns === 'number'}},`);
+    kernels.push(`  {${cString(d.name)}, ${d.args.length}, ${firstArg}, ${d.checks.length}, ${firstCheck}, ${d.arrays.length}, ${firstArray}, ${d.returns === 'number'}},`);
   }
   const out = [`// ${HEADER}`, '// Included by native/addon/checker.cc (the tables) and native/addon/bind.h (the names).', ''];
   out.push('#ifdef NRNN_KERNEL_TABLE_DATA', '');
@@ -61,6 +63,9 @@ export function generateCppTable(decls: readonly KernelDecl[]): string {
   if (code.length === 0) out.push('  {Op::Num, 0},');
   out.push('};', '', 'const ArgDecl kArgs[] = {', ...args, '};', '');
   out.push('const CheckDecl kChecks[] = {', ...(checks.length ? checks : ['  {CheckKind::AtLeast, 0, 0, 0, {0, 0}, false, nullptr},']), '};', '');
+  out.push('// The positions of each kernel\'s array arguments (KernelDecl::firstArray, arrayCount).', 'const std::uint8_t kArrayArgs[] = {');
+  for (let i = 0; i < arrays.length; i += 24) out.push('  ' + arrays.slice(i, i + 24).join(', ') + ',');
+  out.push('};', '');
   out.push('const KernelDecl kKernels[] = {', ...kernels, '};', '', '#endif  // NRNN_KERNEL_TABLE_DATA', '');
   out.push('// X(name, index) for every kernel, in declaration order.');
   out.push('#define NRNN_KERNELS(X) \\');

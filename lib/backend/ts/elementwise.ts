@@ -51,6 +51,13 @@ export function scale(n: number, alpha: number, x: FloatArray, offx: number): vo
   for (let k = offx; k < end; k++) x[k] *= alpha;
 }
 
+/** y ⊙= x: a dropout mask on a layer's output, and on its gradient */
+export function mulInPlace(n: number, x: FloatArray, offx: number, y: FloatArray, offy: number): void {
+  const d = offx - offy;
+  const end = offy + n;
+  for (let k = offy; k < end; k++) y[k] *= x[d + k];
+}
+
 /** x[:] = value */
 export function fill(n: number, value: number, x: FloatArray, offx: number): void {
   if (n > 0) x.fill(value, offx, offx + n);

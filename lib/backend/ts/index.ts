@@ -3,7 +3,7 @@
 import type { Kernels } from '../types';
 import { activationBackward, activationForward } from './activation';
 import {
-  addBias, axpy, clipByValue, copy, copyMatrix, fill, rowSum, scale, sumSquares,
+  addBias, axpy, clipByValue, copy, copyMatrix, fill, mulInPlace, rowSum, scale, sumSquares,
 } from './elementwise';
 import { gatherColumns, scatterAddColumns } from './gather';
 import { gemm } from './gemm';
@@ -21,6 +21,7 @@ export const tsKernels: Kernels = {
   rowSum,
   axpy,
   scale,
+  mulInPlace,
   fill,
   copy,
   copyMatrix,
