@@ -126,7 +126,7 @@ export interface CellDefaults {
  */
 export const CELL_DEFAULTS: Readonly<Record<string, Readonly<CellDefaults>>> = {
   rnn: { hidden: 128, layers: 1, dropout: 0, headDropout: 0, batch: 32, seqLength: 32, adamLr: 2e-3, schedule: 'constant', warmup: 0, weightDecay: 0 },
-  lstm: { hidden: 256, layers: 2, dropout: 0, headDropout: 0, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
+  lstm: { hidden: 224, layers: 2, dropout: 0, headDropout: 0, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
   gru: { hidden: 256, layers: 2, dropout: 0, headDropout: 0, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
 };
 
