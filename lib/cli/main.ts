@@ -14,7 +14,7 @@ import { availableCells } from './cells';
 import { CliError } from './errors';
 import { evaluate } from './evaluate';
 import { sample } from './sample';
-import { DEFAULT_STEPS, train, type BackendChoice, type ScheduleName, type TrainFlags } from './train';
+import { CELL_DEFAULTS, DEFAULT_STEPS, train, type BackendChoice, type CellDefaults, type ScheduleName, type TrainFlags } from './train';
 
 // Flags are strings: each parser reads the digits, then asks the library's predicate.
 function positiveInt(value: string): number {
@@ -59,6 +59,12 @@ function threads(value: string): number {
   return n;
 }
 
+/** "(default: rnn 128, lstm 256, gru 256)": a per-cell default for the help, from the table train uses. */
+function perCell(key: keyof CellDefaults, show: (v: CellDefaults[keyof CellDefaults]) => string = String): string {
+  const values = Object.entries(CELL_DEFAULTS).map(([cell, d]) => [cell, show(d[key])]);
+  return new Set(values.map(([, v]) => v)).size === 1 ? `(default ${values[0][1]})` : `(default: ${values.map(([c, v]) => `${c} ${v}`).join(', ')})`;
+}
+
 const backendOption = () => new Option('--backend <name>', 'kernels: native (C++ addon) or ts (pure TypeScript); auto picks native when built')
   .choices(['native', 'ts', 'auto']).default('auto');
 const threadsOption = () => new Option('--threads <n>', 'threads of the native kernels').argParser(threads);
@@ -87,19 +93,19 @@ export function buildProgram(): Command {
     .description('train a character model on the built-in names or on a text file, saving checkpoints')
     .option('--data <file>', 'UTF-8 text file, one example a line (default: the built-in names)')
     .addOption(new Option('--cell <kind>', 'the recurrent cell of every layer').choices(cellNames()).default(DEFAULT_CELL))
-    .option('--hidden <n>', 'hidden units per layer', positiveInt, 128)
-    .option('--layers <n>', 'stacked RNN layers', positiveInt, 1)
-    .option('--dropout <p>', 'dropout probability on the output of every layer but the last, in training (PyTorch\'s nn.RNN dropout)', fraction, 0)
-    .option('--head-dropout <p>', 'dropout probability on the last layer\'s output (the head\'s input), in training', fraction, 0)
-    .option('--seq-length <n>', 'BPTT steps per chunk', positiveInt, 32)
-    .option('--batch <n>', 'parallel streams per step', positiveInt, 32)
+    .option('--hidden <n>', `hidden units per layer ${perCell('hidden')}`, positiveInt)
+    .option('--layers <n>', `stacked recurrent layers ${perCell('layers')}`, positiveInt)
+    .option('--dropout <p>', `dropout probability on the output of every layer but the last, in training (PyTorch's nn.RNN dropout) ${perCell('dropout')}`, fraction)
+    .option('--head-dropout <p>', `dropout probability on the last layer's output (the head's input), in training ${perCell('headDropout')}`, fraction)
+    .option('--seq-length <n>', `BPTT steps per chunk ${perCell('seqLength')}`, positiveInt)
+    .option('--batch <n>', `parallel streams per step ${perCell('batch')}`, positiveInt)
     .addOption(new Option('--steps <n>', `optimizer steps in all, counted from the start of the run (default ${DEFAULT_STEPS})`).argParser(positiveInt).conflicts('epochs'))
     .addOption(new Option('--epochs <n>', 'passes over the training text in all, instead of --steps').argParser(positiveInt))
-    .option('--lr <rate>', 'learning rate (default: adam 2e-3, sgd 0.1, adagrad 0.1, rmsprop 1e-2)', positiveNumber)
+    .option('--lr <rate>', `learning rate (default: adam ${perCell('adamLr').replace(/^\(default:? |\)$/g, '')}; sgd 0.1, adagrad 0.1, rmsprop 1e-2)`, positiveNumber)
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'sgd', 'adagrad', 'rmsprop']).default('adam'))
-    .option('--weight-decay <w>', 'weight decay: decoupled (AdamW: weights shrink by lr*w a step) for adam, an L2 term w*weight added to the gradient for the others', nonNegativeNumber, 0)
-    .addOption(new Option('--lr-schedule <name>', 'learning rate schedule: constant, or cosine from --lr down to 0 over the run').choices(['constant', 'cosine']).default('constant'))
-    .option('--warmup <n>', 'steps of linear warm-up from lr/n to lr, in front of the schedule', nonNegativeInt, 0)
+    .option('--weight-decay <w>', `weight decay: decoupled (AdamW: weights shrink by lr*w a step) for adam, an L2 term w*weight added to the gradient for the others ${perCell('weightDecay')}`, nonNegativeNumber)
+    .addOption(new Option('--lr-schedule <name>', `learning rate schedule: constant, or cosine from --lr down to 0 over the run ${perCell('schedule')}`).choices(['constant', 'cosine']))
+    .option('--warmup <n>', `steps of linear warm-up from lr/n to lr, in front of the schedule ${perCell('warmup')}`, nonNegativeInt)
     .option('--clip <norm>', 'clip the gradient norm to this', positiveNumber, 5)
     .addOption(backendOption())
     .addOption(threadsOption())

@@ -30,22 +30,26 @@ import { sampleLines } from './sampling';
 export type BackendChoice = 'native' | 'ts' | 'auto';
 export type ScheduleName = 'constant' | 'cosine';
 
+/**
+ * The flags whose defaults depend on the cell (undefined: not given, the cell's default).
+ * `train` fills them in from CELL_DEFAULTS before anything reads them.
+ */
 export interface TrainFlags {
   data?: string;
   cell: string;
-  hidden: number;
-  layers: number;
-  dropout: number;
-  headDropout: number;
-  seqLength: number;
-  batch: number;
+  hidden?: number;
+  layers?: number;
+  dropout?: number;
+  headDropout?: number;
+  seqLength?: number;
+  batch?: number;
   steps?: number;
   epochs?: number;
   lr?: number;
   optimizer: OptimizerName;
-  weightDecay: number;
-  lrSchedule: ScheduleName;
-  warmup: number;
+  weightDecay?: number;
+  lrSchedule?: ScheduleName;
+  warmup?: number;
   clip: number;
   backend: BackendChoice;
   threads?: number;
@@ -97,8 +101,50 @@ export interface RunSettings {
 
 /** `npm start`'s run: about two minutes on 2 cores with the native backend (see README). */
 export const DEFAULT_STEPS = 1200;
-/** Adam at 2e-3 trains these small character models faster than the library's 1e-3 default (measured on the names). */
-const DEFAULT_LR: Partial<Record<OptimizerName, number>> = { adam: 2e-3 };
+/** What `train` uses for a flag that is not given, per cell. */
+export interface CellDefaults {
+  hidden: number;
+  layers: number;
+  /** --dropout (between layers: only with 2 or more) and --head-dropout. */
+  dropout: number;
+  headDropout: number;
+  batch: number;
+  seqLength: number;
+  /** For adam only; the other optimizers take the library's default lr. */
+  adamLr: number;
+  schedule: ScheduleName;
+  warmup: number;
+  weightDecay: number;
+}
+
+/**
+ * Per-cell defaults, chosen by measuring test loss on a names-like split of 31,000 words
+ * (bench/make-names-split.js, bench/tune-run.sh; the table and the figures are in the README,
+ * "Defaults"). rnn keeps the settings `npm start` has always had (adam at 2e-3 trains these
+ * small models faster than the library's 1e-3 default). A cell kind a program registers and
+ * that is not in this table gets rnn's.
+ */
+export const CELL_DEFAULTS: Readonly<Record<string, Readonly<CellDefaults>>> = {
+  rnn: { hidden: 128, layers: 1, dropout: 0, headDropout: 0, batch: 32, seqLength: 32, adamLr: 2e-3, schedule: 'constant', warmup: 0, weightDecay: 0 },
+  lstm: { hidden: 224, layers: 2, dropout: 0, headDropout: 0, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
+  gru: { hidden: 256, layers: 2, dropout: 0, headDropout: 0, batch: 8, seqLength: 32, adamLr: 3e-3, schedule: 'cosine', warmup: 0, weightDecay: 0 },
+};
+
+export function cellDefaults(cell: string): Readonly<CellDefaults> {
+  return Object.prototype.hasOwnProperty.call(CELL_DEFAULTS, cell) ? CELL_DEFAULTS[cell] : CELL_DEFAULTS[DEFAULT_CELL];
+}
+
+/** The flags with every cell-dependent one that was not given set to the cell's default. */
+export function withCellDefaults(flags: TrainFlags): TrainFlags & Required<Pick<TrainFlags, 'hidden' | 'layers' | 'dropout' | 'headDropout' | 'batch' | 'seqLength' | 'lrSchedule' | 'warmup' | 'weightDecay'>> {
+  const d = cellDefaults(flags.cell);
+  return {
+    ...flags,
+    hidden: flags.hidden ?? d.hidden, layers: flags.layers ?? d.layers,
+    dropout: flags.dropout ?? d.dropout, headDropout: flags.headDropout ?? d.headDropout, batch: flags.batch ?? d.batch, seqLength: flags.seqLength ?? d.seqLength,
+    lr: flags.lr ?? (flags.optimizer === 'adam' ? d.adamLr : undefined),
+    lrSchedule: flags.lrSchedule ?? d.schedule, warmup: flags.warmup ?? d.warmup, weightDecay: flags.weightDecay ?? d.weightDecay,
+  };
+}
 const NAMES_SHOWN = 10;
 /** What runs written before a setting existed used: their `run` lacks the key. */
 const RUN_DEFAULTS = { weightDecay: 0, schedule: 'constant', warmup: 0, valData: null, dropout: 0, headDropout: 0 } as const;
@@ -234,7 +280,10 @@ function runLength(run: RunSettings, chunks: number): number {
   return run.epochs !== null ? run.epochs * chunks : (run.steps as number);
 }
 
-export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean): Promise<number> {
+export async function train(rawFlags: TrainFlags, given: (flag: keyof TrainFlags) => boolean): Promise<number> {
+  // On --resume the cell is the checkpoint's: a flag not given compares with nothing (see
+  // checkAgrees), and the run's settings come from the checkpoint.
+  const flags = withCellDefaults(rawFlags);
   const mode: ReportMode = flags.json ? 'json' : process.stdout.isTTY ? 'bar' : 'lines';
   const backend = resolveBackend(flags.backend, flags.threads);
 
@@ -270,7 +319,7 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
       data: sourceFromFlag(flags.data), sha256: '', valFraction: flags.valFraction, splitSeed: SPLIT_SEED,
       cell: flags.cell, hidden: flags.hidden, layers: flags.layers, dropout: flags.dropout, headDropout: flags.headDropout,
       batch: flags.batch, seqLength: flags.seqLength,
-      optimizer: flags.optimizer, lr: flags.lr ?? DEFAULT_LR[flags.optimizer] ?? NaN,
+      optimizer: flags.optimizer, lr: flags.lr ?? NaN,
       weightDecay: flags.weightDecay, schedule: flags.lrSchedule, warmup: flags.warmup,
       valData: flags.valData === undefined ? null : { path: path.resolve(flags.valData), sha256: '' },
       clip: flags.clip, seed: flags.seed,
@@ -344,6 +393,7 @@ export async function train(flags: TrainFlags, given: (flag: keyof TrainFlags) =
     { event: 'start', step: startStep, totalSteps, data: corpus.label, trainCharacters: corpus.train.length,
       validationCharacters: corpus.validation.length, validationData: run.valData?.path ?? null, vocabularySize: vocabulary.size,
       parameters: params, backend: backend.name, bigramLoss: baseline?.loss ?? null, checkpoint: savePath, bestCheckpoint: bestPath,
+      cell: model.cell.name, hidden: model.config.hiddenSize, layers: model.config.numLayers, batch: run.batch, seqLength: run.seqLength,
       optimizer: libraryOptimizer(run), lr: run.lr, weightDecay: run.weightDecay, schedule: run.schedule, warmup: run.warmup,
       dropout: model.config.dropout, headDropout: model.config.headDropout },
   );
