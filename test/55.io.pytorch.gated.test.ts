@@ -17,6 +17,7 @@ import type { BackendName, DType, FloatArray, ModelState, Sequence } from '../li
 import { builtinNamesText } from '../lib/data/names';
 import type { ModelInput, ModelTarget } from '../lib/nn/model';
 import { Rng } from './helpers/check';
+import { readmeSnippet, writeSafetensorsShim } from './helpers/pytorch';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'test', 'fixtures', 'torch_interop_gated.py');
@@ -238,41 +239,19 @@ describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)'
   });
   for (const cell of CELLS) {
     it(`README.md's PyTorch snippet runs as written with ${cell === 'lstm' ? 'an LSTM' : 'a GRU'} checkpoint (safetensors stood in for) and agrees with us`, async () => {
-      const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-      const section = readme.slice(readme.indexOf('## Checkpoint format'));
-      const match = /```python\n([\s\S]*?)```/.exec(section);
-      expect(match, 'a python block under "## Checkpoint format"').to.not.equal(null);
-      const snippet = (match as RegExpExecArray)[1];
-      const file = /path = "([^"]+)"/.exec(snippet);
-      expect(file, 'the snippet names its checkpoint as path = "…"').to.not.equal(null);
-      const text = /"(\\n[A-Za-z]*)"/.exec(snippet);
-      expect(text, 'the snippet primes with a "\\n…" string').to.not.equal(null);
-      const prime = JSON.parse(`"${(text as RegExpExecArray)[1]}"`) as string;
+      const { snippet, file, prime } = readmeSnippet(ROOT);
 
       // a model like the CLI's (float32) on the names, saved where the snippet looks
       const { model, trainer } = await trained({ cell, dtype: 'float32', numLayers: 2, input: 'tokens' }, vocabulary, new Rng(1));
       const cwd = fs.mkdtempSync(path.join(dir, `readme-${cell}-`));
-      const target = path.join(cwd, (file as RegExpExecArray)[1]);
+      const target = path.join(cwd, file);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       await saveCheckpoint(target, { model, vocabulary, trainer: trainer.snapshot() });
 
       // the `safetensors` API the snippet uses, on the fixture's reader (as test 52 does)
-      const shim = path.join(cwd, 'shim', 'safetensors');
-      fs.mkdirSync(shim, { recursive: true });
-      fs.writeFileSync(path.join(shim, '__init__.py'), [
-        'from torch_interop import read_safetensors',
-        'class safe_open:',
-        '    def __init__(self, path, framework):',
-        '        assert framework == "pt"',
-        '        self._metadata = read_safetensors(path)[1]',
-        '    def __enter__(self): return self',
-        '    def __exit__(self, *exc): return False',
-        '    def metadata(self): return self._metadata',
-        '',
-      ].join('\n'));
-      fs.writeFileSync(path.join(shim, 'torch.py'), 'from torch_interop import read_safetensors\ndef load_file(path): return read_safetensors(path)[0]\n');
+      const shim = writeSafetensorsShim(cwd);
       const program = `${snippet}\nimport json as _json\nprint(_json.dumps([type(model.rnn).__name__, logits[:, 0].tolist()]))\n`;
-      const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: [path.dirname(shim), path.dirname(SCRIPT)].join(path.delimiter) };
+      const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: [shim, path.dirname(SCRIPT)].join(path.delimiter) };
       const r = spawnSync(PYTHON, ['-c', program], { cwd, env, encoding: 'utf8', timeout: 60000 });
       expect(r.status, r.stderr).to.equal(0);
       // stdout: the predicted character (maybe itself a newline), a newline, then the JSON line
