@@ -10,14 +10,13 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { backends, decodeSafetensors, loadCheckpoint, RNNModel, saveCheckpoint, Trainer, Vocabulary } from '../lib';
 import type { BackendName, DType, FloatArray, ModelState, Sequence } from '../lib';
 import { builtinNamesText } from '../lib/data/names';
 import type { ModelInput, ModelTarget } from '../lib/nn/model';
 import { Rng } from './helpers/check';
-import { readmeSnippet, writeSafetensorsShim } from './helpers/pytorch';
+import { readmeSnippet, torchSuiteDir, writeSafetensorsShim } from './helpers/pytorch';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'test', 'fixtures', 'torch_interop_gated.py');
@@ -137,15 +136,9 @@ function loadJob(file: string, input: ModelInput, target: ModelTarget, state: Mo
 }
 
 describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)', function () {
-  let dir: string;
   const vocabulary = Vocabulary.fromText(builtinNamesText());
 
-  before(function () {
-    const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60000 });
-    if (r.error || r.status !== 0) this.skip();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rnn-torch-gated-'));
-  });
-  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  const tmp = torchSuiteDir(PYTHON, 'native-rnn-torch-gated-');
 
   it('models trained here load into nn.LSTM / nn.GRU + nn.Linear: PyTorch gives our logits, final state, loss and gradients', async () => {
     const rng = new Rng(3);
@@ -153,7 +146,7 @@ describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)'
     const ours: Array<{ c: Case; logits: number[]; hT: number[]; cT: number[] | null; loss: number; grads: Record<string, FloatArray> }> = [];
     for (const [k, c] of CASES.entries()) {
       const { model, trainer, input, target, state } = await trained(c, vocabulary, rng);
-      const file = path.join(dir, `ours-${k}.safetensors`);
+      const file = path.join(tmp(), `ours-${k}.safetensors`);
       // with the trainer's state (optim.*, state.* tensors PyTorch leaves out) and the vocabulary
       await saveCheckpoint(file, { model, vocabulary: c.input === 'tokens' ? vocabulary : null, trainer: trainer.snapshot() });
       const f = model.forward(input, state);
@@ -203,9 +196,9 @@ describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)'
     const jobs: Array<Record<string, unknown>> = [];
     for (const cell of CELLS) {
       for (const dtype of ['float32', 'float64']) {
-        for (const layers of [1, 2]) jobs.push({ op: 'save', path: path.join(dir, `torch-${cell}-${dtype}-${layers}.safetensors`), cell, dtype, layers, V: 7, H: 6 });
+        for (const layers of [1, 2]) jobs.push({ op: 'save', path: path.join(tmp(), `torch-${cell}-${dtype}-${layers}.safetensors`), cell, dtype, layers, V: 7, H: 6 });
       }
-      jobs.push({ op: 'save', path: path.join(dir, `torch-${cell}-dense.safetensors`), cell, dtype: 'float64', layers: 2, V: 4, H: 5, out: 3 });
+      jobs.push({ op: 'save', path: path.join(tmp(), `torch-${cell}-dense.safetensors`), cell, dtype: 'float64', layers: 2, V: 4, H: 5, out: 3 });
     }
     const answers = torch(jobs);
     const report: string[] = [];
@@ -243,7 +236,7 @@ describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)'
 
       // a model like the CLI's (float32) on the names, saved where the snippet looks
       const { model, trainer } = await trained({ cell, dtype: 'float32', numLayers: 2, input: 'tokens' }, vocabulary, new Rng(1));
-      const cwd = fs.mkdtempSync(path.join(dir, `readme-${cell}-`));
+      const cwd = fs.mkdtempSync(path.join(tmp(), `readme-${cell}-`));
       const target = path.join(cwd, file);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       await saveCheckpoint(target, { model, vocabulary, trainer: trainer.snapshot() });

@@ -1,7 +1,9 @@
 // Shared by test/52 and test/55 (README.md's PyTorch snippet run as written): the snippet
 // and what it names, and a stand-in for the `safetensors` package on the fixture's reader.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** The python block under README.md's "## Checkpoint format", its checkpoint path and its priming text. */
@@ -40,4 +42,19 @@ export function writeSafetensorsShim(cwd: string): string {
   ].join('\n'));
   fs.writeFileSync(path.join(shim, 'torch.py'), 'from torch_interop import read_safetensors\ndef load_file(path): return read_safetensors(path)[0]\n');
   return path.dirname(shim);
+}
+
+/**
+ * Inside a describe: skips the suite when `python` cannot import torch, else gives it a fresh
+ * temporary folder (named from prefix), removed after. Read the folder through the getter.
+ */
+export function torchSuiteDir(python: string, prefix: string): () => string {
+  let dir = '';
+  before(function () {
+    const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60000 });
+    if (r.error || r.status !== 0) this.skip();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  return () => dir;
 }
