@@ -10,7 +10,7 @@ import { backends, RNNCell, type Matrix } from '../lib';
 import type { Activation, BackendName } from '../lib/backend/types';
 import { Rng } from './helpers/check';
 import {
-  ErrorSummary, fdCheck, FD_TOL, fill, linearLoss, randomVec, reluPattern, squareLoss, type Loss,
+  ErrorSummary, FD_TOL, fdCheck, fill, linearLoss, type Loss, printAfter, randomVec, reluPattern, squareLoss,
 } from './helpers/gradcheck';
 
 const BACKENDS: BackendName[] = backends.available();
@@ -38,10 +38,7 @@ const summary = new ErrorSummary('20.cell.step: largest FD relative error |a−b
 const jacSummary = new ErrorSummary('20.cell.step: generalized Jacobian vs closed form, largest |a−b|/max(1,|b|)');
 
 describe('20 RNNCell single step', function () {
-  after(() => {
-    summary.print();
-    jacSummary.print();
-  });
+  printAfter(summary, jacSummary);
 
   for (const be of BACKENDS) {
     describe(`backend ${be}`, () => {
