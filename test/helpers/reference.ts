@@ -3,6 +3,7 @@
 // RNN one step at a time from the seed's equations. Everything is computed in double on
 // dense row-major Float64Arrays; accessors take (row, col).
 import type { Activation } from '../../lib/backend/types';
+import type { Sequence } from '../../lib/tensor';
 
 export type Get = (i: number, j: number) => number;
 
@@ -227,4 +228,20 @@ export function refRmsprop(p: number, g: number, s: RefOptState, lr: number, alp
   if (wd !== 0) g = g + wd * p;
   s.sq = alpha * s.sq + (1 - alpha) * g * g;
   return p - lr * g / (Math.sqrt(s.sq) + eps);
+}
+
+/** Mean cross-entropy of logits (V × T·m) against class ids, from the definition. */
+export function crossEntropy(logits: Sequence, target: ArrayLike<number>): number {
+  const V = logits.rows, N = logits.steps * logits.batch;
+  let sum = 0, count = 0;
+  for (let j = 0; j < N; j++) {
+    if (target[j] < 0) continue;
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) max = Math.max(max, logits.data[v * N + j]);
+    let z = 0;
+    for (let v = 0; v < V; v++) z += Math.exp(logits.data[v * N + j] - max);
+    sum += max + Math.log(z) - logits.data[target[j] * N + j];
+    count++;
+  }
+  return sum / count;
 }
