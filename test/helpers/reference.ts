@@ -155,21 +155,9 @@ export function refRnnBackward(r: RefRnnInputs, c: Float64Array[], dC: Get): Ref
       }
     }
     const back = new Float64Array(nc * m);
-    for (let k = 0; k < nc; k++) {
-      for (let j = 0; j < m; j++) {
-        let s = 0;
-        for (let i = 0; i < nc; i++) s += r.Wc[i * nc + k] * du[i * m + j];
-        back[k * m + j] = s;
-      }
-    }
+    eachTransposedProduct(r.Wc, nc, nc, du, m, (k, j, s) => { back[k * m + j] = s; });
     if (!(r.X instanceof Int32Array)) {
-      for (let k = 0; k < nx; k++) {
-        for (let j = 0; j < m; j++) {
-          let s = 0;
-          for (let i = 0; i < nc; i++) s += r.Wx[i * nx + k] * du[i * m + j];
-          g.dX[k * T * m + (t - 1) * m + j] = s;
-        }
-      }
+      eachTransposedProduct(r.Wx, nc, nx, du, m, (k, j, s) => { g.dX[k * T * m + (t - 1) * m + j] = s; });
     }
     fromNext = back;
   }
@@ -244,4 +232,19 @@ export function crossEntropy(logits: Sequence, target: ArrayLike<number>): numbe
     count++;
   }
   return sum / count;
+}
+
+/**
+ * Wᵀ·D by the definition, for the backward of a step: W is (rows, n) row-major, D (rows, m);
+ * put(k, j, s) receives s = Σ_row W[row·n + k]·D[row·m + j] for every k < n, j < m.
+ */
+export function eachTransposedProduct(W: ArrayLike<number>, rows: number, n: number, D: ArrayLike<number>, m: number,
+  put: (k: number, j: number, s: number) => void): void {
+  for (let k = 0; k < n; k++) {
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let row = 0; row < rows; row++) s += W[row * n + k] * D[row * m + j];
+      put(k, j, s);
+    }
+  }
 }
