@@ -33,17 +33,22 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-/** Median seconds per call of fn, each sample timing enough calls to last ~minMs. */
-function timeIt(fn: () => void, samples: number, minMs: number): number {
+/** After one warm-up call of fn: how many calls make a timed sample last ~minMs (at most 2^20). */
+function callsFor(fn: () => void, minMs: number): number {
   fn();
   let calls = 1;
   for (;;) {
     const t0 = performance.now();
     for (let i = 0; i < calls; i++) fn();
     const ms = performance.now() - t0;
-    if (ms >= minMs || calls >= 1 << 20) break;
+    if (ms >= minMs || calls >= 1 << 20) return calls;
     calls *= ms > 0 ? Math.min(16, Math.max(2, Math.ceil(minMs / ms))) : 16;
   }
+}
+
+/** Median seconds per call of fn, each sample timing enough calls to last ~minMs. */
+function timeIt(fn: () => void, samples: number, minMs: number): number {
+  const calls = callsFor(fn, minMs);
   const out: number[] = [];
   for (let s = 0; s < samples; s++) {
     const t0 = performance.now();
@@ -61,15 +66,7 @@ function pairedTimes(a: () => void, b: () => void, setupA: () => void, setupB: (
   { a: number; b: number; ratio: number } {
   const calls = (fn: () => void, setup: () => void): number => {
     setup();
-    fn();
-    let n = 1;
-    for (;;) {
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) fn();
-      const ms = performance.now() - t0;
-      if (ms >= minMs || n >= 1 << 20) return n;
-      n *= ms > 0 ? Math.min(16, Math.max(2, Math.ceil(minMs / ms))) : 16;
-    }
+    return callsFor(fn, minMs);
   };
   const na = calls(a, setupA), nb = calls(b, setupB);
   const ta: number[] = [], tb: number[] = [], ratios: number[] = [];

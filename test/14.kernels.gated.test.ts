@@ -22,9 +22,7 @@ import {
   refGruBackward, refGruForward, refLstmBackward, refLstmForward, type CellInputs,
 } from './helpers/cells';
 import { checkClose, DTYPES, Rng, SENTINEL, type DTypeInfo } from './helpers/check';
-import {
-  ErrorSummary, fdCheck, FD_TOL, linearLoss, randomVec, squareLoss, type Loss,
-} from './helpers/gradcheck';
+import { ErrorSummary, FD_TOL, fdCheck, linearLoss, type Loss, printAfter, randomVec, squareLoss } from './helpers/gradcheck';
 
 interface GatedKernels {
   lstmForward: typeof lstmForward;
@@ -182,10 +180,7 @@ const refSummary = new ErrorSummary('14 gated kernels vs the naive reference: la
 const fdSummary = new ErrorSummary('14 gated kernels: largest FD relative error |a−b|/max(|a|,|b|,1e-6)');
 
 describe('14 gated-cell kernels (LSTM, GRU)', function () {
-  after(() => {
-    refSummary.print();
-    fdSummary.print();
-  });
+  printAfter(refSummary, fdSummary);
 
   for (const { name, k } of implementations()) {
     for (const cell of ['lstm', 'gru'] as CellKind[]) {

@@ -10,7 +10,7 @@ import { backends, RNNCell, type Matrix } from '../lib';
 import type { Activation, BackendName } from '../lib/backend/types';
 import { Rng } from './helpers/check';
 import {
-  ErrorSummary, fdCheck, FD_TOL, fill, linearLoss, randomVec, reluPattern, squareLoss, type Loss,
+  ErrorSummary, FD_TOL, fdCheck, fill, linearLoss, type Loss, printAfter, randomVec, reluPattern, squareLoss,
 } from './helpers/gradcheck';
 
 const BACKENDS: BackendName[] = backends.available();
@@ -34,14 +34,29 @@ function matrix(rows: number, cols: number, values: Float64Array): Matrix {
   return { rows, cols, data: values };
 }
 
+type StepGrads = ReturnType<RNNCell['backward']>;
+
+/**
+ * The FD setup both input kinds share: a random cPrev and R (in this order from rng), and for
+ * each test loss J(c) the gradients of one step, with run() the output fdCheck perturbs.
+ */
+function eachLoss(cell: RNNCell, input: Matrix | Int32Array, rng: Rng,
+  body: (loss: Loss, g: StepGrads, run: () => ArrayLike<number>, cPrev: Matrix) => void): void {
+  const nc = cell.hiddenSize, m = input instanceof Int32Array ? input.length : input.cols;
+  const cPrev = matrix(nc, m, randomVec(nc * m, rng, -0.9, 0.9));
+  const R = randomVec(nc * m, rng);
+  const run = () => cell.forward(input, cPrev).c.data;
+  for (const loss of [linearLoss(R), squareLoss(R)] as Loss[]) {
+    const { c, cache } = cell.forward(input, cPrev);
+    body(loss, cell.backward(matrix(nc, m, loss.grad(c.data)), cache), run, cPrev);
+  }
+}
+
 const summary = new ErrorSummary('20.cell.step: largest FD relative error |a−b|/max(|a|,|b|,1e-6); FD = central at h = 1e-3 and 5e-4, Richardson-extrapolated');
 const jacSummary = new ErrorSummary('20.cell.step: generalized Jacobian vs closed form, largest |a−b|/max(1,|b|)');
 
 describe('20 RNNCell single step', function () {
-  after(() => {
-    summary.print();
-    jacSummary.print();
-  });
+  printAfter(summary, jacSummary);
 
   for (const be of BACKENDS) {
     describe(`backend ${be}`, () => {
@@ -52,12 +67,7 @@ describe('20 RNNCell single step', function () {
               const rng = new Rng(1000 * nx + 100 * nc + 10 * m + ACTS.indexOf(act));
               const cell = makeCell(be, act, nx, nc, rng);
               const x = matrix(nx, m, randomVec(nx * m, rng));
-              const cPrev = matrix(nc, m, randomVec(nc * m, rng, -0.9, 0.9));
-              const R = randomVec(nc * m, rng);
-              const run = () => cell.forward(x, cPrev).c.data;
-              for (const loss of [linearLoss(R), squareLoss(R)] as Loss[]) {
-                const { c, cache } = cell.forward(x, cPrev);
-                const g = cell.backward(matrix(nc, m, loss.grad(c.data)), cache);
+              eachLoss(cell, x, rng, (loss, g, run, cPrev) => {
                 expect(g.dx, 'dx of a dense input').to.not.equal(null);
                 expect([g.dx!.rows, g.dx!.cols]).to.deep.equal([nx, m]);
                 expect([g.dcPrev.rows, g.dcPrev.cols]).to.deep.equal([nc, m]);
@@ -82,7 +92,7 @@ describe('20 RNNCell single step', function () {
                 if (act === 'relu') summary.add('relu: elements skipped at a kink (count)', be, skipped);
                 expect(skipped, 'elements skipped at a relu kink').to.be.at.most(2);
                 expect(checked).to.equal(nc * nx + nc * nc + nc + nc * m + nx * m - skipped);
-              }
+              });
             });
           }
         }
@@ -94,12 +104,7 @@ describe('20 RNNCell single step', function () {
             const ids = new Int32Array(m);
             for (let j = 0; j < m; j++) ids[j] = rng.int(nx);
             if (m >= 2) ids[m - 1] = ids[0]; // a repeated id: its column's gradient is a sum
-            const cPrev = matrix(nc, m, randomVec(nc * m, rng, -0.9, 0.9));
-            const R = randomVec(nc * m, rng);
-            const run = () => cell.forward(ids, cPrev).c.data;
-            for (const loss of [linearLoss(R), squareLoss(R)] as Loss[]) {
-              const { c, cache } = cell.forward(ids, cPrev);
-              const g = cell.backward(matrix(nc, m, loss.grad(c.data)), cache);
+            eachLoss(cell, ids, rng, (loss, g, run, cPrev) => {
               expect(g.dx, 'dx of token ids').to.equal(null);
               const used = new Set(ids);
               for (let l = 0; l < nx; l++) {
@@ -117,7 +122,7 @@ describe('20 RNNCell single step', function () {
                 summary.record('all step FD, plain central h = 1e-5 (info, not asserted)', be, r.plainMaxErr);
                 expect(r.maxErr, `${loss.name}: ${r.where}`).to.be.at.most(FD_TOL);
               }
-            }
+            });
           });
         }
       });

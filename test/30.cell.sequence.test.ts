@@ -11,7 +11,7 @@ import type { Activation, Backend, BackendName, DType, FloatArray } from '../lib
 import { kernelSets } from './helpers/backends';
 import { checkClose, Rng } from './helpers/check';
 import {
-  ErrorSummary, fdCheck, FD_TOL, fill, linearLoss, randomVec, relErr, reluPattern, squareLoss, type Loss,
+  ErrorSummary, FD_TOL, fdCheck, fill, largestScaledDiff, linearLoss, type Loss, printAfter, randomVec, relErr, reluPattern, squareLoss,
 } from './helpers/gradcheck';
 
 const BACKENDS: BackendName[] = backends.available();
@@ -59,17 +59,8 @@ function randomIds(n: number, vocab: number, rng: Rng): Int32Array {
 const fdSummary = new ErrorSummary('30.cell.sequence: largest FD relative error |a−b|/max(|a|,|b|,1e-6); FD = central at h = 1e-3 and 5e-4, Richardson-extrapolated');
 const agreeSummary = new ErrorSummary('30.cell.sequence: largest scaled difference |a−b|/(1+|b|) (chain, backends), or relative (float32 vs float64)');
 
-function largestScaledDiff(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let w = 0;
-  for (let i = 0; i < want.length; i++) w = Math.max(w, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
-  return w;
-}
-
 describe('30 RNNCell sequence', function () {
-  after(() => {
-    fdSummary.print();
-    agreeSummary.print();
-  });
+  printAfter(fdSummary, agreeSummary);
 
   describe('finite differences (float64, central, J over all steps, every parameter, c0 and input element)', () => {
     for (const be of BACKENDS) {

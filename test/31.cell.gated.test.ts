@@ -11,7 +11,9 @@ import { expect } from 'chai';
 import { backends, GRUCell, LSTMCell, type CellState, type Matrix, type Sequence, type TokenSequence } from '../lib';
 import type { BackendName, DType, FloatArray } from '../lib/backend/types';
 import { checkClose, Rng } from './helpers/check';
-import { ErrorSummary, fdCheck, FD_TOL, fill, linearLoss, randomVec, squareLoss, type Loss } from './helpers/gradcheck';
+import {
+  ErrorSummary, FD_TOL, fdCheck, fill, largestScaledDiff, linearLoss, type Loss, printAfter, randomVec, squareLoss,
+} from './helpers/gradcheck';
 
 const BACKENDS: BackendName[] = backends.available();
 const KINDS = ['lstm', 'gru'] as const;
@@ -99,22 +101,13 @@ function stepOf(X: Sequence, t: number): Matrix {
 const fdSummary = new ErrorSummary('31.cell.gated: largest FD relative error |a−b|/max(|a|,|b|,1e-6); FD = central at h = 1e-3 and 5e-4, Richardson-extrapolated');
 const agreeSummary = new ErrorSummary('31.cell.gated: largest scaled difference |a−b|/(1+|b|) (chain vs sequence, native vs ts)');
 
-function largestScaledDiff(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let w = 0;
-  for (let i = 0; i < want.length; i++) w = Math.max(w, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
-  return w;
-}
-
 function agree(test: string, column: string, label: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
   agreeSummary.record(test, column, largestScaledDiff(got, want));
   checkClose(label, got, want, tol);
 }
 
 describe('31 LSTMCell and GRUCell', function () {
-  after(() => {
-    fdSummary.print();
-    agreeSummary.print();
-  });
+  printAfter(fdSummary, agreeSummary);
 
   describe('finite differences (float64; every parameter, input element, h0 and c0; J reads H and the final state)', () => {
     for (const be of BACKENDS) {

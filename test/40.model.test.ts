@@ -6,7 +6,11 @@ import { backends, Random, RNNModel } from '../lib';
 import type { BackendName, DType, FloatArray } from '../lib';
 import type { ModelInput, ModelTarget, RNNModelOptions } from '../lib/nn/model';
 import { orthogonalInit } from '../lib/nn/init';
-import { checkClose, Rng } from './helpers/check';
+import { checkClose, measuredLog, Rng } from './helpers/check';
+import {
+  central4, expectEveryEntryHasGradient, expectMetricFlagsOneOff, minAbs, paramName, perParameterFd,
+  worstRelative as worstRelativeFloored,
+} from './helpers/model-fd';
 
 const BACKENDS: BackendName[] = backends.available();
 
@@ -76,36 +80,13 @@ const FD_CASES: FdCase[] = [
 
 /** Numeric gradients of model.loss for every parameter: 4th-order and (for the record) 2-point. */
 function numericGradients(model: RNNModel, input: ModelInput, target: ModelTarget): { fd4: Float64Array; fd2: Float64Array } {
-  const fd4 = new Float64Array(model.size), fd2 = new Float64Array(model.size);
-  const p = model.params;
-  for (let i = 0; i < model.size; i++) {
-    const p0 = p[i];
-    const J = (d: number) => { p[i] = p0 + d; const v = model.loss(input, target); p[i] = p0; return v; };
-    fd4[i] = (-J(2 * FD_H) + 8 * J(FD_H) - 8 * J(-FD_H) + J(-2 * FD_H)) / (12 * FD_H);
-    fd2[i] = (J(1e-5) - J(-1e-5)) / 2e-5;
-  }
-  return { fd4, fd2 };
+  const loss = () => model.loss(input, target);
+  return { fd4: perParameterFd(model, loss, central4(FD_H)), fd2: perParameterFd(model, loss, (J) => (J(1e-5) - J(-1e-5)) / 2e-5) };
 }
 
-function worstRelative(a: ArrayLike<number>, n: ArrayLike<number>): { err: number; index: number } {
-  let err = 0, index = -1;
-  for (let i = 0; i < a.length; i++) {
-    const e = Math.abs(a[i] - n[i]) / Math.max(Math.abs(a[i]), Math.abs(n[i]), FD_FLOOR);
-    if (!(e <= err)) { err = e; index = i; }
-  }
-  return { err, index };
-}
+const worstRelative = (a: ArrayLike<number>, n: ArrayLike<number>) => worstRelativeFloored(a, n, FD_FLOOR);
 
-function paramName(model: RNNModel, i: number): string {
-  const e = model.entries.find((x) => i >= x.offset && i < x.offset + x.size)!;
-  const k = i - e.offset;
-  return `${e.name}[${Math.floor(k / e.cols)},${k % e.cols}]`;
-}
-
-const measured: string[] = [];
-after(() => {
-  if (measured.length > 0) console.log('\n  40 measured:\n    ' + measured.join('\n    '));
-});
+const measured = measuredLog('40');
 
 describe('40 RNNModel gradients vs finite differences (float64, every parameter)', () => {
   for (const name of BACKENDS) {
@@ -120,18 +101,13 @@ describe('40 RNNModel gradients vs finite differences (float64, every parameter)
         expect(model.loss(input, target)).to.equal(loss);
         const { fd4, fd2 } = numericGradients(model, input, target);
         const w4 = worstRelative(analytic, fd4), w2 = worstRelative(analytic, fd2);
-        let minG = Infinity;
-        for (const g of analytic) minG = Math.min(minG, Math.abs(g));
+        const minG = minAbs(analytic);
         measured.push(`FD [${name}] ${c.label}: ${model.size} params, loss ${loss.toFixed(4)}, max rel err ` +
           `${w4.err.toExponential(2)} (4th-order, h=1e-3); 2-point h=1e-5 would give ${w2.err.toExponential(2)}; min |g| ${minG.toExponential(1)}`);
         expect(w4.err, `worst at ${paramName(model, w4.index)}: analytic ${analytic[w4.index]}, numeric ${fd4[w4.index]}`)
           .to.be.at.most(FD_TOL);
         // every parameter has a gradient that matters (nothing silently dropped)
-        for (const e of model.entries) {
-          let s = 0;
-          for (let k = 0; k < e.size; k++) s += Math.abs(analytic[e.offset + k]);
-          expect(s, `${e.name} gradient`).to.be.greaterThan(0);
-        }
+        expectEveryEntryHasGradient(model, analytic);
       });
     }
   }
@@ -143,12 +119,7 @@ describe('40 RNNModel gradients vs finite differences (float64, every parameter)
     model.lossAndGradients(input, target);
     const analytic = model.grads.slice();
     const { fd4 } = numericGradients(model, input, target);
-    expect(worstRelative(analytic, fd4).err).to.be.at.most(FD_TOL);
-    const i = model.entry('rnn.weight_hh_l0').offset + 5;
-    analytic[i] *= 1 + 1e-6;
-    const w = worstRelative(analytic, fd4);
-    expect(w.index).to.equal(i);
-    expect(w.err).to.be.greaterThan(FD_TOL);
+    expectMetricFlagsOneOff(analytic, fd4, model.entry('rnn.weight_hh_l0').offset + 5, FD_TOL, worstRelative);
   });
 
   it('ignored targets (−1) contribute nothing: same loss and gradients as the batch without those columns', () => {

@@ -10,15 +10,12 @@ import { backends, RNNModel, Trainer, TrainingDivergedError, Vocabulary } from '
 import type { Batch, BackendName, StepInfo } from '../lib';
 import { builtinNamesText } from '../lib/data/names';
 import { splitTrainValidation } from '../lib/data/split';
-import { Rng } from './helpers/check';
+import { measuredLog, Rng } from './helpers/check';
 
 const BACKENDS: BackendName[] = backends.available();
 const HAS_NATIVE = BACKENDS.includes('native');
 
-const measured: string[] = [];
-after(() => {
-  if (measured.length > 0) console.log('\n  42 measured:\n    ' + measured.join('\n    '));
-});
+const measured = measuredLog('42');
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
   try {

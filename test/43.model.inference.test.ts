@@ -5,24 +5,9 @@ import { expect } from 'chai';
 import { backends, RNNModel, Trainer } from '../lib';
 import type { BackendName, ForwardResult, ModelState, Sequence } from '../lib';
 import { checkClose, Rng } from './helpers/check';
+import { crossEntropy } from './helpers/reference';
 
 const BACKENDS: BackendName[] = backends.available();
-
-/** Mean cross-entropy of logits (V × T·m) against class ids, from the definition. */
-function crossEntropy(logits: Sequence, target: Int32Array): number {
-  const V = logits.rows, N = logits.steps * logits.batch;
-  let sum = 0, count = 0;
-  for (let j = 0; j < N; j++) {
-    if (target[j] < 0) continue;
-    let max = -Infinity;
-    for (let v = 0; v < V; v++) max = Math.max(max, logits.data[v * N + j]);
-    let z = 0;
-    for (let v = 0; v < V; v++) z += Math.exp(logits.data[v * N + j] - max);
-    sum += max + Math.log(z) - logits.data[target[j] * N + j];
-    count++;
-  }
-  return sum / count;
-}
 
 /** Columns [from, to) of steps of a V × T·m Sequence, as a plain array in step order. */
 function steps(s: Sequence, from: number, to: number): number[] {

@@ -9,7 +9,12 @@ import {
   type BackendName, type Batch, type DType, type FloatArray, type Sequence,
 } from '../lib';
 import type { ModelInput, ModelTarget, RNNModelOptions } from '../lib/nn/model';
-import { checkClose, Rng } from './helpers/check';
+import { checkClose, measuredLog, Rng } from './helpers/check';
+import { crossEntropy } from './helpers/reference';
+import {
+  central4, expectEveryEntryHasGradient, expectMetricFlagsOneOff, minAbs, paramName, perParameterFd,
+  worstRelative as worstRelativeFloored,
+} from './helpers/model-fd';
 
 const BACKENDS: BackendName[] = backends.available();
 const CELLS = ['lstm', 'gru'] as const;
@@ -64,29 +69,12 @@ function scramble(model: RNNModel, rng: Rng, scale = 0.9): void {
 }
 
 function numericGradient(model: RNNModel, input: ModelInput, target: ModelTarget): Float64Array {
-  const fd = new Float64Array(model.size), p = model.params;
-  for (let i = 0; i < model.size; i++) {
-    const p0 = p[i];
-    const J = (d: number) => { p[i] = p0 + d; const v = model.loss(input, target); p[i] = p0; return v; };
-    fd[i] = (-J(2 * FD_H) + 8 * J(FD_H) - 8 * J(-FD_H) + J(-2 * FD_H)) / (12 * FD_H);
-  }
-  return fd;
+  return perParameterFd(model, () => model.loss(input, target), central4(FD_H));
 }
 
-function worstRelative(a: ArrayLike<number>, n: ArrayLike<number>): { err: number; index: number } {
-  let err = 0, index = -1;
-  for (let i = 0; i < a.length; i++) {
-    const e = Math.abs(a[i] - n[i]) / Math.max(Math.abs(a[i]), Math.abs(n[i]), FD_FLOOR);
-    if (!(e <= err)) { err = e; index = i; }
-  }
-  return { err, index };
-}
+const worstRelative = (a: ArrayLike<number>, n: ArrayLike<number>) => worstRelativeFloored(a, n, FD_FLOOR);
 
-function paramName(model: RNNModel, i: number): string {
-  const e = model.entries.find((x) => i >= x.offset && i < x.offset + x.size)!;
-  const k = i - e.offset;
-  return `${e.name}[${Math.floor(k / e.cols)},${k % e.cols}]`;
-}
+
 
 function bytesOf(a: FloatArray): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -100,10 +88,7 @@ function stream(n: number, V: number, seed: number): Int32Array {
   return out;
 }
 
-const measured: string[] = [];
-after(() => {
-  if (measured.length > 0) console.log('\n  46 measured:\n    ' + measured.join('\n    '));
-});
+const measured = measuredLog('46');
 
 describe('46 RNNModel with gated cells: gradients vs finite differences (float64, every parameter)', () => {
   for (const name of BACKENDS) {
@@ -120,16 +105,11 @@ describe('46 RNNModel with gated cells: gradients vs finite differences (float64
           const analytic = model.grads.slice();
           const fd = numericGradient(model, input, target);
           const w = worstRelative(analytic, fd);
-          let minG = Infinity;
-          for (const g of analytic) minG = Math.min(minG, Math.abs(g));
+          const minG = minAbs(analytic);
           measured.push(`FD [${name}] ${cell}, ${c.label}: ${model.size} params, loss ${loss.toFixed(4)}, max rel err ${w.err.toExponential(2)}, min |g| ${minG.toExponential(1)}`);
           expect(w.err, `worst at ${paramName(model, w.index)}: analytic ${analytic[w.index]}, numeric ${fd[w.index]}`).to.be.at.most(FD_TOL);
           // every parameter tensor of every layer has a gradient (layer 0's reached through layer 1's dX)
-          for (const e of model.entries) {
-            let s = 0;
-            for (let k = 0; k < e.size; k++) s += Math.abs(analytic[e.offset + k]);
-            expect(s, `${e.name} gradient`).to.be.greaterThan(0);
-          }
+          expectEveryEntryHasGradient(model, analytic);
         });
       }
     }
@@ -144,12 +124,7 @@ describe('46 RNNModel with gated cells: gradients vs finite differences (float64
     model.lossAndGradients(input, target);
     const analytic = model.grads.slice();
     const fd = numericGradient(model, input, target);
-    expect(worstRelative(analytic, fd).err).to.be.at.most(FD_TOL);
-    const i = model.entry('rnn.weight_hh_l0').offset + 7;
-    analytic[i] *= 1 + 1e-6;
-    const w = worstRelative(analytic, fd);
-    expect(w.index).to.equal(i);
-    expect(w.err).to.be.greaterThan(FD_TOL);
+    expectMetricFlagsOneOff(analytic, fd, model.entry('rnn.weight_hh_l0').offset + 7, FD_TOL, worstRelative);
   });
 });
 
@@ -248,19 +223,9 @@ describe('46 RNNModel with gated cells: inference', () => {
           scramble(model, rng, 0.8);
           const { input, target } = tokenBatch(V, V, T, m)(rng);
           const { logits } = model.forward(input);
-          const Tm = T * m, tg = target as Int32Array;
-          let sum = 0, count = 0;
-          for (let k = 0; k < Tm; k++) {
-            if (tg[k] < 0) continue;
-            let mx = -Infinity;
-            for (let v = 0; v < V; v++) mx = Math.max(mx, logits.data[v * Tm + k]);
-            let z = 0;
-            for (let v = 0; v < V; v++) z += Math.exp(logits.data[v * Tm + k] - mx);
-            sum += mx + Math.log(z) - logits.data[tg[k] * Tm + k];
-            count++;
-          }
-          checkClose('cross-entropy', [model.loss(input, target)], [sum / count], 1e-13);
-          checkClose('cross-entropy (lossAndGradients)', [model.lossAndGradients(input, target)], [sum / count], 1e-13);
+          const ce = crossEntropy(logits, target as Int32Array);
+          checkClose('cross-entropy', [model.loss(input, target)], [ce], 1e-13);
+          checkClose('cross-entropy (lossAndGradients)', [model.lossAndGradients(input, target)], [ce], 1e-13);
           const dense = new RNNModel({ cell, inputSize: 3, outputSize: 2, hiddenSize: 6, numLayers: layers, loss: 'mse', dtype: 'float64', backend: name, seed: 2 });
           scramble(dense, rng, 0.8);
           const x = randomSeq(3, T, m, rng), y = randomSeq(2, T, m, rng);

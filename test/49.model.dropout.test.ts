@@ -17,7 +17,8 @@ import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint } from '../lib/io/ch
 import { decodeSafetensors, encodeSafetensors } from '../lib/io/safetensors';
 import { drawMask, maskGenerator } from '../lib/nn/dropout';
 import type { ModelInput, RNNModelOptions, Workspace } from '../lib/nn/model';
-import { Rng } from './helpers/check';
+import { measuredLog, Rng } from './helpers/check';
+import { central4, perParameterFd, worstRelative } from './helpers/model-fd';
 
 const BACKENDS: BackendName[] = backends.available();
 const MAIN = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
@@ -178,29 +179,13 @@ describe('49 dropout: PyTorch semantics', () => {
 const FD_H = 1e-3, FD_FLOOR = 1e-4, FD_TOL = 1e-7;
 
 function numeric(model: RNNModel, input: ModelInput, target: Int32Array, step: number): Float64Array {
-  const fd = new Float64Array(model.size);
-  const p = model.params;
-  for (let i = 0; i < model.size; i++) {
-    const p0 = p[i];
-    const J = (d: number) => { p[i] = p0 + d; const v = model.lossAndGradients(input, target, { dropoutStep: step }); p[i] = p0; return v; };
-    fd[i] = (-J(2 * FD_H) + 8 * J(FD_H) - 8 * J(-FD_H) + J(-2 * FD_H)) / (12 * FD_H);
-  }
-  return fd;
+  return perParameterFd(model, () => model.lossAndGradients(input, target, { dropoutStep: step }), central4(FD_H));
 }
 
-function worst(a: ArrayLike<number>, n: ArrayLike<number>): { err: number; index: number } {
-  let err = 0, index = -1;
-  for (let i = 0; i < a.length; i++) {
-    const e = Math.abs(a[i] - n[i]) / Math.max(Math.abs(a[i]), Math.abs(n[i]), FD_FLOOR);
-    if (!(e <= err)) { err = e; index = i; }
-  }
-  return { err, index };
-}
+const worst = (a: ArrayLike<number>, n: ArrayLike<number>) => worstRelative(a, n, FD_FLOOR);
 
-const measured: string[] = [];
-after(() => {
-  if (measured.length > 0) console.log('\n  49 measured:\n    ' + measured.join('\n    '));
-});
+
+const measured = measuredLog('49');
 
 describe('49 dropout: gradients vs central differences with the mask fixed (float64, 2 layers, every parameter)', () => {
   for (const cell of ['rnn', 'lstm', 'gru']) {

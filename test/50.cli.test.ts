@@ -1,36 +1,10 @@
 import { expect } from 'chai';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { FloatArray } from '../lib/backend/types';
 import { builtinNamesText } from '../lib/data/names';
 import { loadCheckpoint } from '../lib/io/checkpoint';
-
-const MAIN = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
-// Small enough that every run takes well under a second of training.
-const SMALL = ['--hidden', '16', '--batch', '4', '--seq-length', '8', '--sample-every', '0'];
-
-interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-function cli(args: string[], cwd?: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-function jsonLines(stdout: string): Array<Record<string, unknown>> {
-  return stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-function bytesOf(a: FloatArray): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
+import { bytesOf, cli, cliInterruptedAtFirstStep, jsonLines, SMALL } from './helpers/cli';
 
 describe('50 cli: native-rnn train | sample | eval', function () {
   this.timeout(60000);
@@ -148,19 +122,8 @@ describe('50 cli: native-rnn train | sample | eval', function () {
 
   it('Ctrl-C (SIGINT) during train saves a checkpoint and exits 0', async () => {
     const file = path.join(dir, 'interrupted.safetensors');
-    const child = spawn(process.execPath, [MAIN, 'train', '--data', data, ...SMALL, '--steps', '1000000', '--save-every', '0',
-      '--eval-every', '1000', '--log-every', '1', '--save', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '', signalled = false;
-    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (!signalled && /"event":"step"/.test(stdout)) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await exit;
+    const { code, stdout, stderr } = await cliInterruptedAtFirstStep(['train', '--data', data, ...SMALL, '--steps', '1000000', '--save-every', '0',
+      '--eval-every', '1000', '--log-every', '1', '--save', file, '--json']);
     expect(code, stderr).to.equal(0);
     const done = jsonLines(stdout).pop()!;
     expect(done).to.include({ event: 'done', aborted: true, checkpoint: file });

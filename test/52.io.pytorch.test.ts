@@ -6,7 +6,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { backends } from '../lib';
 import type { Activation, BackendName, DType, Op } from '../lib/backend/types';
@@ -16,6 +15,7 @@ import { decodeCheckpoint, loadCheckpoint, saveCheckpoint } from '../lib/io/chec
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../lib/io/safetensors';
 import { RNNModel } from '../lib/nn/model';
 import { Trainer } from '../lib/train/trainer';
+import { readmeSnippet, torchSuiteDir, writeSafetensorsShim } from './helpers/pytorch';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures');
@@ -93,16 +93,10 @@ async function trained(c: Case, vocabulary: Vocabulary): Promise<{ model: RNNMod
 }
 
 describe('52 io: checkpoints against PyTorch (needs python3-torch)', function () {
-  let dir: string;
   const vocabulary = Vocabulary.fromText(builtinNamesText());
   const probe = vocabulary.encode(PROBE);
 
-  before(function () {
-    const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60000 });
-    if (r.error || r.status !== 0) this.skip();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rnn-torch-'));
-  });
-  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  const tmp = torchSuiteDir(PYTHON, 'native-rnn-torch-');
 
   it('our logits helper agrees with model.loss (so the comparisons below read the right numbers)', async () => {
     const { model } = await trained(CASES[1], vocabulary);
@@ -116,7 +110,7 @@ describe('52 io: checkpoints against PyTorch (needs python3-torch)', function ()
     const ours: number[][][] = [];
     for (const [k, c] of CASES.entries()) {
       const { model, trainer } = await trained(c, vocabulary);
-      const file = path.join(dir, `trained-${k}.safetensors`);
+      const file = path.join(tmp(), `trained-${k}.safetensors`);
       // With the trainer's state too: optim.* and state.* tensors PyTorch has to leave out.
       await saveCheckpoint(file, { model, vocabulary, trainer: trainer.snapshot() });
       files.push(file);
@@ -144,7 +138,7 @@ describe('52 io: checkpoints against PyTorch (needs python3-torch)', function ()
 
   for (const dtype of ['float32', 'float64'] as const) {
     it(`a ${dtype} state_dict PyTorch wrote (non-zero bias_hh, no metadata) loads and gives PyTorch's logits`, async () => {
-      const file = path.join(dir, `torch-${dtype}.safetensors`);
+      const file = path.join(tmp(), `torch-${dtype}.safetensors`);
       const torch = JSON.parse(python([SCRIPT, 'save', file, dtype, '2'])) as { ids: number[]; logits: number[][] };
       const ids = Int32Array.from(torch.ids);
       const report: string[] = [];
@@ -167,41 +161,19 @@ describe('52 io: checkpoints against PyTorch (needs python3-torch)', function ()
   }
 
   it("README.md's PyTorch snippet runs as written (safetensors stood in for) and agrees with us", async () => {
-    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Checkpoint format'));
-    const match = /```python\n([\s\S]*?)```/.exec(section);
-    expect(match, 'a python block under "## Checkpoint format"').to.not.equal(null);
-    const snippet = (match as RegExpExecArray)[1];
-    const file = /path = "([^"]+)"/.exec(snippet);
-    expect(file, 'the snippet names its checkpoint as path = "…"').to.not.equal(null);
+    const { snippet, file, prime } = readmeSnippet(ROOT);
 
     // A model like the CLI's (float32, tanh) on the names, saved where the snippet looks.
     const { model, trainer } = await trained({ dtype: 'float32', numLayers: 2, activation: 'tanh' }, vocabulary);
-    const cwd = fs.mkdtempSync(path.join(dir, 'readme-'));
-    const target = path.join(cwd, (file as RegExpExecArray)[1]);
+    const cwd = fs.mkdtempSync(path.join(tmp(), 'readme-'));
+    const target = path.join(cwd, file);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     await saveCheckpoint(target, { model, vocabulary, trainer: trainer.snapshot() });
 
     // The `safetensors` API the snippet uses, on the fixture's reader.
-    const shim = path.join(cwd, 'shim', 'safetensors');
-    fs.mkdirSync(shim, { recursive: true });
-    fs.writeFileSync(path.join(shim, '__init__.py'), [
-      'from torch_interop import read_safetensors',
-      'class safe_open:',
-      '    def __init__(self, path, framework):',
-      '        assert framework == "pt"',
-      '        self._metadata = read_safetensors(path)[1]',
-      '    def __enter__(self): return self',
-      '    def __exit__(self, *exc): return False',
-      '    def metadata(self): return self._metadata',
-      '',
-    ].join('\n'));
-    fs.writeFileSync(path.join(shim, 'torch.py'), 'from torch_interop import read_safetensors\ndef load_file(path): return read_safetensors(path)[0]\n');
-    const text = /"(\\n[A-Za-z]*)"/.exec(snippet);
-    expect(text, 'the snippet primes with a "\\n…" string').to.not.equal(null);
-    const prime = JSON.parse(`"${(text as RegExpExecArray)[1]}"`) as string;
+    const shim = writeSafetensorsShim(cwd);
     const program = `${snippet}\nimport json as _json\nprint(_json.dumps(logits[:, 0].tolist()))\n`;
-    const env = { ...process.env, PYTHONPATH: [path.dirname(shim), FIXTURES].join(path.delimiter) };
+    const env = { ...process.env, PYTHONPATH: [shim, FIXTURES].join(path.delimiter) };
     // stdout: the predicted character (maybe itself a newline), a newline, the logits as JSON.
     const stdout = python(['-c', program], { cwd, env }).replace(/\n$/, '');
     const cut = stdout.lastIndexOf('\n');

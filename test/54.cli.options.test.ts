@@ -2,7 +2,6 @@
 // the best checkpoint; eval --text; the end-of-run wording; `native-rnn bench`. Each spawns the
 // CLI as a user would, with tiny models and few steps.
 import { expect } from 'chai';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -10,35 +9,10 @@ import type { FloatArray } from '../lib/backend/types';
 import { builtinNamesText } from '../lib/data/names';
 import { loadCheckpoint } from '../lib/io/checkpoint';
 import { Trainer } from '../lib/train/trainer';
-
-const MAIN = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
-const SMALL = ['--hidden', '16', '--batch', '4', '--seq-length', '8', '--sample-every', '0'];
-
-interface Result { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[], cwd?: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-type Json = Record<string, unknown>;
-
-function jsonLines(text: string): Json[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Json);
-}
+import { bytesOf, cli, cliInterruptedAtFirstStep, type Json, jsonLines, SMALL } from './helpers/cli';
 
 function metricsOf(checkpoint: string): Json[] {
   return jsonLines(fs.readFileSync(checkpoint.replace(/\.safetensors$/, '.metrics.jsonl'), 'utf8'));
-}
-
-function bytesOf(a: FloatArray): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
 function norm(a: FloatArray): number {
@@ -192,18 +166,8 @@ describe('53 cli: train --weight-decay/--lr-schedule/--warmup/--val-data, best c
     const a = await cli([...common, '--save', whole]);
     expect(a.code, a.stderr).to.equal(0);
 
-    const child = spawn(process.execPath, [MAIN, ...common, '--log-every', '1', '--save', parts], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '', signalled = false;
-    const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (!signalled && /"event":"step"/.test(stdout)) {
-        signalled = true;
-        child.kill('SIGINT');
-      }
-    });
-    expect(await exit, stderr).to.equal(0);
+    const { code, stdout, stderr } = await cliInterruptedAtFirstStep([...common, '--log-every', '1', '--save', parts]);
+    expect(code, stderr).to.equal(0);
     const stopped = jsonLines(stdout).pop()!;
     expect(stopped).to.include({ event: 'done', aborted: true });
     expect(stopped.step).to.be.below(S);

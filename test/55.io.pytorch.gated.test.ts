@@ -10,13 +10,13 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { backends, decodeSafetensors, loadCheckpoint, RNNModel, saveCheckpoint, Trainer, Vocabulary } from '../lib';
 import type { BackendName, DType, FloatArray, ModelState, Sequence } from '../lib';
 import { builtinNamesText } from '../lib/data/names';
 import type { ModelInput, ModelTarget } from '../lib/nn/model';
 import { Rng } from './helpers/check';
+import { readmeSnippet, torchSuiteDir, writeSafetensorsShim } from './helpers/pytorch';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCRIPT = path.join(ROOT, 'test', 'fixtures', 'torch_interop_gated.py');
@@ -136,15 +136,9 @@ function loadJob(file: string, input: ModelInput, target: ModelTarget, state: Mo
 }
 
 describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)', function () {
-  let dir: string;
   const vocabulary = Vocabulary.fromText(builtinNamesText());
 
-  before(function () {
-    const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60000 });
-    if (r.error || r.status !== 0) this.skip();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rnn-torch-gated-'));
-  });
-  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  const tmp = torchSuiteDir(PYTHON, 'native-rnn-torch-gated-');
 
   it('models trained here load into nn.LSTM / nn.GRU + nn.Linear: PyTorch gives our logits, final state, loss and gradients', async () => {
     const rng = new Rng(3);
@@ -152,7 +146,7 @@ describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)'
     const ours: Array<{ c: Case; logits: number[]; hT: number[]; cT: number[] | null; loss: number; grads: Record<string, FloatArray> }> = [];
     for (const [k, c] of CASES.entries()) {
       const { model, trainer, input, target, state } = await trained(c, vocabulary, rng);
-      const file = path.join(dir, `ours-${k}.safetensors`);
+      const file = path.join(tmp(), `ours-${k}.safetensors`);
       // with the trainer's state (optim.*, state.* tensors PyTorch leaves out) and the vocabulary
       await saveCheckpoint(file, { model, vocabulary: c.input === 'tokens' ? vocabulary : null, trainer: trainer.snapshot() });
       const f = model.forward(input, state);
@@ -202,9 +196,9 @@ describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)'
     const jobs: Array<Record<string, unknown>> = [];
     for (const cell of CELLS) {
       for (const dtype of ['float32', 'float64']) {
-        for (const layers of [1, 2]) jobs.push({ op: 'save', path: path.join(dir, `torch-${cell}-${dtype}-${layers}.safetensors`), cell, dtype, layers, V: 7, H: 6 });
+        for (const layers of [1, 2]) jobs.push({ op: 'save', path: path.join(tmp(), `torch-${cell}-${dtype}-${layers}.safetensors`), cell, dtype, layers, V: 7, H: 6 });
       }
-      jobs.push({ op: 'save', path: path.join(dir, `torch-${cell}-dense.safetensors`), cell, dtype: 'float64', layers: 2, V: 4, H: 5, out: 3 });
+      jobs.push({ op: 'save', path: path.join(tmp(), `torch-${cell}-dense.safetensors`), cell, dtype: 'float64', layers: 2, V: 4, H: 5, out: 3 });
     }
     const answers = torch(jobs);
     const report: string[] = [];
@@ -238,41 +232,19 @@ describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)'
   });
   for (const cell of CELLS) {
     it(`README.md's PyTorch snippet runs as written with ${cell === 'lstm' ? 'an LSTM' : 'a GRU'} checkpoint (safetensors stood in for) and agrees with us`, async () => {
-      const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-      const section = readme.slice(readme.indexOf('## Checkpoint format'));
-      const match = /```python\n([\s\S]*?)```/.exec(section);
-      expect(match, 'a python block under "## Checkpoint format"').to.not.equal(null);
-      const snippet = (match as RegExpExecArray)[1];
-      const file = /path = "([^"]+)"/.exec(snippet);
-      expect(file, 'the snippet names its checkpoint as path = "…"').to.not.equal(null);
-      const text = /"(\\n[A-Za-z]*)"/.exec(snippet);
-      expect(text, 'the snippet primes with a "\\n…" string').to.not.equal(null);
-      const prime = JSON.parse(`"${(text as RegExpExecArray)[1]}"`) as string;
+      const { snippet, file, prime } = readmeSnippet(ROOT);
 
       // a model like the CLI's (float32) on the names, saved where the snippet looks
       const { model, trainer } = await trained({ cell, dtype: 'float32', numLayers: 2, input: 'tokens' }, vocabulary, new Rng(1));
-      const cwd = fs.mkdtempSync(path.join(dir, `readme-${cell}-`));
-      const target = path.join(cwd, (file as RegExpExecArray)[1]);
+      const cwd = fs.mkdtempSync(path.join(tmp(), `readme-${cell}-`));
+      const target = path.join(cwd, file);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       await saveCheckpoint(target, { model, vocabulary, trainer: trainer.snapshot() });
 
       // the `safetensors` API the snippet uses, on the fixture's reader (as test 52 does)
-      const shim = path.join(cwd, 'shim', 'safetensors');
-      fs.mkdirSync(shim, { recursive: true });
-      fs.writeFileSync(path.join(shim, '__init__.py'), [
-        'from torch_interop import read_safetensors',
-        'class safe_open:',
-        '    def __init__(self, path, framework):',
-        '        assert framework == "pt"',
-        '        self._metadata = read_safetensors(path)[1]',
-        '    def __enter__(self): return self',
-        '    def __exit__(self, *exc): return False',
-        '    def metadata(self): return self._metadata',
-        '',
-      ].join('\n'));
-      fs.writeFileSync(path.join(shim, 'torch.py'), 'from torch_interop import read_safetensors\ndef load_file(path): return read_safetensors(path)[0]\n');
+      const shim = writeSafetensorsShim(cwd);
       const program = `${snippet}\nimport json as _json\nprint(_json.dumps([type(model.rnn).__name__, logits[:, 0].tolist()]))\n`;
-      const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: [path.dirname(shim), path.dirname(SCRIPT)].join(path.delimiter) };
+      const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: [shim, path.dirname(SCRIPT)].join(path.delimiter) };
       const r = spawnSync(PYTHON, ['-c', program], { cwd, env, encoding: 'utf8', timeout: 60000 });
       expect(r.status, r.stderr).to.equal(0);
       // stdout: the predicted character (maybe itself a newline), a newline, then the JSON line

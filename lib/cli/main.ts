@@ -9,7 +9,7 @@ import { CheckpointError } from '../io/errors';
 import { cellNames, DEFAULT_CELL } from '../nn/cells/registry';
 import { isNonNegativeInt, isPositiveInt } from '../nn/predicates';
 import type { OptimizerName } from '../train/optimizer';
-import { bench, type BenchFlags } from './bench';
+import { bench } from './bench';
 import { availableCells } from './cells';
 import { CliError } from './errors';
 import { evaluate } from './evaluate';
@@ -69,6 +69,17 @@ const backendOption = () => new Option('--backend <name>', 'kernels: native (C++
   .choices(['native', 'ts', 'auto']).default('auto');
 const threadsOption = () => new Option('--threads <n>', 'threads of the native kernels').argParser(threads);
 
+// How sample, eval and bench end: --backend (not for bench, which times both), --threads, --json
+// (one JSON object), and the action, run with the parsed options as its flags.
+function endCommand<F>(cmd: Command, action: (flags: F) => Promise<number>, withBackend = true): Command {
+  if (withBackend) cmd.addOption(backendOption());
+  return cmd.addOption(threadsOption())
+    .option('--json', 'print one JSON object', false)
+    .action(async (opts: Record<string, unknown>) => {
+      await run(() => action(opts as unknown as F));
+    });
+}
+
 async function run(action: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await action();
@@ -125,35 +136,25 @@ export function buildProgram(): Command {
       await run(() => train(flags, (flag) => trainCmd.getOptionValueSource(flag) === 'cli'));
     });
 
-  program.command('sample')
+  endCommand(program.command('sample')
     .description('print lines (names, for the built-in data) sampled from a checkpoint')
     .requiredOption('--checkpoint <path>', 'checkpoint file')
     .option('--count <n>', 'how many lines', positiveInt, 20)
     .option('--temperature <t>', 'softmax temperature: lower is safer, higher is wilder', positiveNumber, 0.8)
     .option('--prime <text>', 'text every line starts with', '')
     .option('--seed <n>', 'seed of the sampler (same seed, same lines)', integer, 0)
-    .option('--max-length <n>', 'longest line, in characters after the prime', positiveInt, 100)
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .option('--json', 'print one JSON object', false)
-    .action(async (opts: Record<string, unknown>) => {
-      await run(() => sample(opts as unknown as Parameters<typeof sample>[0]));
-    });
+    .option('--max-length <n>', 'longest line, in characters after the prime', positiveInt, 100),
+  sample);
 
-  program.command('eval')
+  endCommand(program.command('eval')
     .description('loss and bits per character of a checkpoint, beside the bigram baseline of the same text')
     .requiredOption('--checkpoint <path>', 'checkpoint file')
     .option('--data <file>', "text file to split as train does and score the held-out part of (default: the checkpoint's own data)")
     .option('--val-fraction <f>', "share held out, as in train (default: the checkpoint's)", fraction)
-    .addOption(new Option('--text <file>', 'score every character of this file, as one stream').conflicts(['data', 'valFraction']))
-    .addOption(backendOption())
-    .addOption(threadsOption())
-    .option('--json', 'print one JSON object', false)
-    .action(async (opts: Record<string, unknown>) => {
-      await run(() => evaluate(opts as unknown as Parameters<typeof evaluate>[0]));
-    });
+    .addOption(new Option('--text <file>', 'score every character of this file, as one stream').conflicts(['data', 'valFraction'])),
+  evaluate);
 
-  program.command('bench')
+  endCommand(program.command('bench')
     .description('time a training step of your shape on the native and the pure-TypeScript backend')
     .option('--cell <kind>', `recurrent cell (this version: ${availableCells().join(', ')})`, 'rnn')
     .option('--hidden <n>', 'hidden units per layer', positiveInt, 128)
@@ -163,12 +164,8 @@ export function buildProgram(): Command {
     .option('--vocab <n>', 'symbols (input and output classes)', positiveInt, 65)
     .addOption(new Option('--dtype <type>', 'floating-point type').choices(['float32', 'float64']).default('float32'))
     .option('--steps <n>', 'timed steps per backend, after one warm-up step', positiveInt, 20)
-    .option('--max-seconds <s>', 'time box of each backend: fewer steps are timed when a step is slow', positiveNumber, 10)
-    .addOption(threadsOption())
-    .option('--json', 'print one JSON object', false)
-    .action(async (opts: Record<string, unknown>) => {
-      await run(() => bench(opts as unknown as BenchFlags));
-    });
+    .option('--max-seconds <s>', 'time box of each backend: fewer steps are timed when a step is slow', positiveNumber, 10),
+  bench, false);
 
   return program;
 }

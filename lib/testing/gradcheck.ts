@@ -276,45 +276,40 @@ function cellSubject(cell: AnyCell, o: GradCheckOptions, rng: Random, eps: numbe
   const lossFn: LossFunction = o.loss ?? projectionLoss(rng, cell.hiddenSize * steps * batch);
   if (typeof lossFn !== 'function') throw invalidType(FN, 'loss', 'a function of the outputs', lossFn);
   const lossName = o.loss ? 'user loss on the outputs' : 'Σ R⊙output, R ~ N(0, 1) seeded';
+  // A cell's parameter as a checked tensor (a bias is one column).
+  type Param = { rows: number; cols?: number; data: FloatArray };
+  const tensor = (parameter: string, entry: string, x: Param) =>
+    ({ parameter, entry, rows: x.rows, cols: x.cols ?? 1, data: x.data });
+  // run(): the outputs the loss reads and back(d), the parameter gradients from ∂loss/∂outputs.
+  const subject = (tensors: Subject['tensors'], run: () => { out: Sequence; back: (d: Sequence) => Param[] }): Subject => ({
+    name: kind, lossName, tensors,
+    loss: () => lossValue(lossFn, run().out),
+    gradients: () => {
+      const { out, back } = run();
+      const { grad } = lossGradient(lossFn, out, eps);
+      return back({ rows: out.rows, steps: out.steps, batch: out.batch, data: grad }).map((x) => Float64Array.from(x.data));
+    },
+    restore: () => {},
+  });
   if (cell instanceof RNNCell) {
     const c0 = o.state as Matrix | undefined;
     const p = cell.params;
-    return {
-      name: kind, lossName,
-      tensors: [
-        { parameter: 'weight_ih', entry: 'Wx', rows: p.Wx.rows, cols: p.Wx.cols, data: p.Wx.data },
-        { parameter: 'weight_hh', entry: 'Wc', rows: p.Wc.rows, cols: p.Wc.cols, data: p.Wc.data },
-        { parameter: 'bias_ih (= bias_hh)', entry: 'b', rows: p.b.rows, cols: 1, data: p.b.data },
-      ],
-      loss: () => lossValue(lossFn, cell.forwardSequence(input, c0).C),
-      gradients: () => {
+    return subject(
+      [tensor('weight_ih', 'Wx', p.Wx), tensor('weight_hh', 'Wc', p.Wc), tensor('bias_ih (= bias_hh)', 'b', { rows: p.b.rows, data: p.b.data })],
+      () => {
         const { C, cache } = cell.forwardSequence(input, c0);
-        const { grad } = lossGradient(lossFn, C, eps);
-        const g = cell.backwardSequence({ rows: C.rows, steps: C.steps, batch: C.batch, data: grad }, cache);
-        return [g.dWx, g.dWc, g.db].map((x) => Float64Array.from(x.data));
-      },
-      restore: () => {},
-    };
+        return { out: C, back: (d) => { const g = cell.backwardSequence(d, cache); return [g.dWx, g.dWc, g.db]; } };
+      });
   }
   const s0 = o.state as CellState | undefined;
   const p = cell.params;
-  return {
-    name: kind, lossName,
-    tensors: [
-      { parameter: 'weight_ih', entry: 'Wx', rows: p.Wx.rows, cols: p.Wx.cols, data: p.Wx.data },
-      { parameter: 'weight_hh', entry: 'Wc', rows: p.Wc.rows, cols: p.Wc.cols, data: p.Wc.data },
-      { parameter: 'bias_ih', entry: 'bx', rows: p.bx.rows, cols: 1, data: p.bx.data },
-      { parameter: 'bias_hh', entry: 'bc', rows: p.bc.rows, cols: 1, data: p.bc.data },
-    ],
-    loss: () => lossValue(lossFn, cell.forwardSequence(input, s0).H),
-    gradients: () => {
+  return subject(
+    [tensor('weight_ih', 'Wx', p.Wx), tensor('weight_hh', 'Wc', p.Wc),
+      tensor('bias_ih', 'bx', { rows: p.bx.rows, data: p.bx.data }), tensor('bias_hh', 'bc', { rows: p.bc.rows, data: p.bc.data })],
+    () => {
       const { H, cache } = cell.forwardSequence(input, s0);
-      const { grad } = lossGradient(lossFn, H, eps);
-      const g = cell.backwardSequence({ rows: H.rows, steps: H.steps, batch: H.batch, data: grad }, cache);
-      return [g.dWx, g.dWc, g.dbx, g.dbc].map((x) => Float64Array.from(x.data));
-    },
-    restore: () => {},
-  };
+      return { out: H, back: (d) => { const g = cell.backwardSequence(d, cache); return [g.dWx, g.dWc, g.dbx, g.dbc]; } };
+    });
 }
 
 function point(parameter: string, entry: string, index: number | null, cols: number, analytic: number, numeric: number,

@@ -168,15 +168,33 @@ void Args::keep(napi_value v) {
   refs_.push_back(r);
 }
 
-ArrayArg Args::floats(std::size_t i, const char* name, bool nullable) {
-  ArrayArg out{nullptr, nullptr, 0, DType::F32, false};
+bool Args::typedArg(std::size_t i, const char* name, ArrayArg& out, napi_value& v,
+                    napi_typedarray_type& tt, napi_value& buffer) {
+  out = ArrayArg{nullptr, nullptr, 0, DType::F32, false};
   out.name = name;
-  napi_value v = arg(i);
-  napi_typedarray_type tt = napi_int8_array;
-  napi_value buffer = nullptr;
-  // One N-API call on the common path: it fails with napi_invalid_arg on a non-typed-array.
-  const bool isTyped =
-      napi_get_typedarray_info(env_, v, &tt, &out.length, &out.data, &buffer, nullptr) == napi_ok;
+  v = arg(i);
+  tt = napi_int8_array;
+  buffer = nullptr;
+  return napi_get_typedarray_info(env_, v, &tt, &out.length, &out.data, &buffer, nullptr) ==
+         napi_ok;
+}
+
+void Args::accept(napi_value v, napi_value buffer, const char* name, ArrayArg& out) {
+  bool detached = false;
+  if (out.length == 0 && buffer != nullptr &&
+      napi_is_detached_arraybuffer(env_, buffer, &detached) == napi_ok && detached) {
+    typeError(std::string(fn_) + ": " + name + " is backed by a detached ArrayBuffer");
+  }
+  out.present = true;
+  keep(v);
+}
+
+ArrayArg Args::floats(std::size_t i, const char* name, bool nullable) {
+  ArrayArg out;
+  napi_value v, buffer;
+  napi_typedarray_type tt;
+  // One N-API call on the common path.
+  const bool isTyped = typedArg(i, name, out, v, tt, buffer);
   if (!isTyped && nullable) {
     napi_valuetype vt;
     napi_typeof(env_, v, &vt);
@@ -190,35 +208,20 @@ ArrayArg Args::floats(std::size_t i, const char* name, bool nullable) {
     typeError(std::string(fn_) + ": " + name + " must be a Float32Array or Float64Array" +
               (nullable ? " or null" : "") + ", got " + describe(v));
   }
-  bool detached = false;
-  if (out.length == 0 && buffer != nullptr &&
-      napi_is_detached_arraybuffer(env_, buffer, &detached) == napi_ok && detached) {
-    typeError(std::string(fn_) + ": " + name + " is backed by a detached ArrayBuffer");
-  }
   out.dtype = tt == napi_float32_array ? DType::F32 : DType::F64;
-  out.present = true;
-  keep(v);
+  accept(v, buffer, name, out);
   return out;
 }
 
 ArrayArg Args::int32s(std::size_t i, const char* name) {
-  ArrayArg out{nullptr, nullptr, 0, DType::F32, false};
-  out.name = name;
-  napi_value v = arg(i);
-  napi_typedarray_type tt = napi_int8_array;
-  napi_value buffer = nullptr;
-  const bool isTyped =
-      napi_get_typedarray_info(env_, v, &tt, &out.length, &out.data, &buffer, nullptr) == napi_ok;
+  ArrayArg out;
+  napi_value v, buffer;
+  napi_typedarray_type tt;
+  const bool isTyped = typedArg(i, name, out, v, tt, buffer);
   if (!isTyped || tt != napi_int32_array) {
     typeError(std::string(fn_) + ": " + name + " must be an Int32Array, got " + describe(v));
   }
-  bool detached = false;
-  if (out.length == 0 && buffer != nullptr &&
-      napi_is_detached_arraybuffer(env_, buffer, &detached) == napi_ok && detached) {
-    typeError(std::string(fn_) + ": " + name + " is backed by a detached ArrayBuffer");
-  }
-  out.present = true;
-  keep(v);
+  accept(v, buffer, name, out);
   return out;
 }
 

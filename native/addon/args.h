@@ -91,6 +91,13 @@ class Args {
   napi_value arg(std::size_t i) const { return argv_[i]; }
   std::string describe(napi_value v) const;  // a short text of an actual value for messages
   void keep(napi_value v);
+  // Argument i as a typed array: its type, data, length and buffer in one N-API call (it fails
+  // with napi_invalid_arg on a non-typed-array: false, out unset but for its name).
+  bool typedArg(std::size_t i, const char* name, ArrayArg& out, napi_value& v,
+                napi_typedarray_type& tt, napi_value& buffer);
+  // The checks every typed array passes last: not backed by a detached ArrayBuffer; then it
+  // is present and kept alive.
+  void accept(napi_value v, napi_value buffer, const char* name, ArrayArg& out);
 
   napi_env env_;
   const char* fn_;

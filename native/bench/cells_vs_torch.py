@@ -18,12 +18,15 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 
 def torch_worker(cell, nc, m, T, threads, reps):
     """Runs in its own process: the median milliseconds of PyTorch's forward + backward."""
     import torch
+
+    # the same timer as bench/torch_step.py (the training-step bench's PyTorch side)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+    from torch_step import timed
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -40,14 +43,7 @@ def torch_worker(cell, nc, m, T, threads, reps):
         y, _ = mod(x, state)
         y.backward(dH)
 
-    for _ in range(3):
-        once()
-    ms = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        once()
-        ms.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ms)
+    return timed(once, reps, 3)  # median ms of reps calls after 3 warm-up calls
 
 
 def run_torch(cell, nc, m, T, threads, reps):

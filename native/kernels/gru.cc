@@ -31,15 +31,7 @@ template <typename T>
 void recurrent_product(index_t n_c, index_t m, index_t i0, index_t i1, const T* Wc,
                        const T* h_prev, index_t ldh, T* G_t, index_t ldg) {
   const index_t r_n = 2 * n_c + i0;
-  if (i0 == 0 && i1 == n_c) {
-    gemm(false, false, 2 * n_c, m, n_c, T(1), Wc, n_c, h_prev, ldh, T(1), G_t, ldg);
-  } else {
-    for (index_t k = 0; k < 2; ++k) {
-      const index_t r = k * n_c + i0;
-      gemm(false, false, i1 - i0, m, n_c, T(1), Wc + r * n_c, n_c, h_prev, ldh, T(1),
-           G_t + r * ldg, ldg);
-    }
-  }
+  recurrence::gate_blocks_product(index_t{2}, n_c, m, i0, i1, Wc, h_prev, ldh, G_t, ldg);
   gemm(false, false, i1 - i0, m, n_c, T(1), Wc + r_n * n_c, n_c, h_prev, ldh, T(0),
        G_t + (3 * n_c + i0) * ldg, ldg);
 }
@@ -67,17 +59,8 @@ void gru_forward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X,
   const index_t ldh = (steps + 1) * m;  // ld of H
   const index_t rows = kGates * n_c;
 
-  // A = Wx·X over all T·m columns into G's first three blocks (beta = 0), or a column
-  // gather for ids; then A += bx.
-  if (ids != nullptr) {
-    gather_columns(rows, Tm, Wx, n_x, ids, G, Tm, false);
-  } else if (X != nullptr) {
-    gemm(false, false, rows, Tm, n_x, T(1), Wx, n_x, X, Tm, T(0), G, Tm);
-  } else {
-    // Not a valid call (exactly one input is required); zero input keeps it harmless.
-    for (index_t i = 0; i < rows; ++i) fill(Tm, T(0), G + i * Tm);
-  }
-  add_bias(rows, Tm, bx, G, Tm);
+  // A = Wx·X + bx over all T·m columns (G may hold anything), or Wx·onehot(ids) + bx.
+  recurrence::input_product(rows, n_x, Tm, X, ids, Wx, bx, G, Tm);
 
   for (index_t t = 1; t <= steps; ++t) {
     const T* h_prev = H + (t - 1) * m;
@@ -86,10 +69,7 @@ void gru_forward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X,
     recurrence::over_row_tiles<T>(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
       recurrent_product(n_c, m, i0, i1, Wc, h_prev, ldh, G_t, Tm);
       for (index_t i = i0; i < i1; ++i) {
-        T* gr = G_t + i * Tm;
-        T* gz = gr + n_c * Tm;
-        T* gn = gz + n_c * Tm;
-        T* gb = gn + n_c * Tm;
+        const auto [gr, gz, gn, gb] = recurrence::gate_rows(G_t, i, n_c, Tm);
         recurrence::sigmoid_row(gr, bc[i], m);        // r = σ(A_r + Wc_r h + bc_r)
         recurrence::sigmoid_row(gz, bc[n_c + i], m);  // z = σ(A_z + Wc_z h + bc_z)
         const T bn = bc[2 * n_c + i];
@@ -156,14 +136,8 @@ void gru_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X
         copy_matrix(i1 - i0, m, dH_t + i0 * Tm, Tm, dh + i0 * m, m);
       }
       for (index_t i = i0; i < i1; ++i) {
-        const T* gr = G_t + i * Tm;
-        const T* gz = gr + n_c * Tm;
-        const T* gn = gz + n_c * Tm;
-        const T* gb = gn + n_c * Tm;
-        T* dr = dG_t + i * Tm;
-        T* dz = dr + n_c * Tm;
-        T* dn = dz + n_c * Tm;
-        T* dbn = dn + n_c * Tm;
+        const auto [gr, gz, gn, gb] = recurrence::gate_rows(G_t, i, n_c, Tm);
+        const auto [dr, dz, dn, dbn] = recurrence::gate_rows(dG_t, i, n_c, Tm);
         const T* hp = h_prev + i * ldh;
         const T* d = dh + i * m;
         for (index_t j = 0; j < m; ++j) {
@@ -182,12 +156,8 @@ void gru_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X
     carry(i0, i1, 1, nullptr);
   });
 
-  // dWx += dU·Xᵀ over all T·m columns (scatter-add for ids)
-  if (ids != nullptr) {
-    scatter_add_columns(rows, Tm, dG, Tm, ids, dWx, n_x);
-  } else if (X != nullptr) {
-    gemm(false, true, rows, n_x, Tm, T(1), dG, Tm, X, Tm, T(1), dWx, n_x);
-  }
+  // dWx += dU·Xᵀ (a scatter-add for ids), dX += Wxᵀ·dU (dense inputs only)
+  recurrence::input_grads(rows, n_x, Tm, X, ids, Wx, dG, dWx, dX);
   // dWc += [dU_r; dU_z]·H_prevᵀ and dWc_n += dB_n·H_prevᵀ (H_prev: the first T·m columns of H)
   gemm(false, true, 2 * n_c, n_c, Tm, T(1), dG, Tm, H, ldh, T(1), dWc, n_c);
   gemm(false, true, n_c, n_c, Tm, T(1), dG + 3 * n_c * Tm, Tm, H, ldh, T(1),
@@ -196,10 +166,6 @@ void gru_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X
   row_sum(rows, Tm, dG, Tm, dbx);
   row_sum(2 * n_c, Tm, dG, Tm, dbc);
   row_sum(n_c, Tm, dG + 3 * n_c * Tm, Tm, dbc + 2 * n_c);
-  // dX += Wxᵀ·dU (dense inputs only; null for ids or when not needed)
-  if (dX != nullptr && ids == nullptr) {
-    gemm(true, false, n_x, Tm, rows, T(1), Wx, n_x, dG, Tm, T(1), dX, Tm);
-  }
 }
 
 template void gru_forward<float>(index_t, index_t, index_t, index_t, const float*,

@@ -25,22 +25,6 @@ namespace {
 
 constexpr index_t kGates = 4;
 
-// G_t[rows of a row tile of every gate] += Wc[same rows]·h_{t−1}: one product when the tile is
-// all of n_c (the four blocks are then contiguous rows of Wc and G), else one per gate block.
-template <typename T>
-void recurrent_product(index_t n_c, index_t m, index_t i0, index_t i1, const T* Wc,
-                       const T* h_prev, index_t ldh, T* G_t, index_t ldg) {
-  if (i0 == 0 && i1 == n_c) {
-    gemm(false, false, kGates * n_c, m, n_c, T(1), Wc, n_c, h_prev, ldh, T(1), G_t, ldg);
-    return;
-  }
-  for (index_t k = 0; k < kGates; ++k) {
-    const index_t r = k * n_c + i0;
-    gemm(false, false, i1 - i0, m, n_c, T(1), Wc + r * n_c, n_c, h_prev, ldh, T(1),
-         G_t + r * ldg, ldg);
-  }
-}
-
 // dh[i0:i1] = (Wcᵀ·dG_{t+1})[i0:i1] over all 4n_c gate rows: rows i0..i1 of Wcᵀ are columns
 // i0..i1 of Wc, so the transposed operand starts at Wc + i0.
 template <typename T>
@@ -63,17 +47,8 @@ void lstm_forward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X
   const index_t ldh = (steps + 1) * m;  // ld of H and S
   const index_t rows = kGates * n_c;
 
-  // A = Wx·X over all T·m columns (beta = 0: G may hold anything), or Wx·onehot(ids) as a
-  // column gather; then A += bx.
-  if (ids != nullptr) {
-    gather_columns(rows, Tm, Wx, n_x, ids, G, Tm, false);
-  } else if (X != nullptr) {
-    gemm(false, false, rows, Tm, n_x, T(1), Wx, n_x, X, Tm, T(0), G, Tm);
-  } else {
-    // Not a valid call (exactly one input is required); zero input keeps it harmless.
-    for (index_t i = 0; i < rows; ++i) fill(Tm, T(0), G + i * Tm);
-  }
-  add_bias(rows, Tm, bx, G, Tm);
+  // A = Wx·X + bx over all T·m columns (G may hold anything), or Wx·onehot(ids) + bx.
+  recurrence::input_product(rows, n_x, Tm, X, ids, Wx, bx, G, Tm);
 
   for (index_t t = 1; t <= steps; ++t) {
     const T* h_prev = H + (t - 1) * m;
@@ -84,12 +59,9 @@ void lstm_forward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* X
     recurrence::over_row_tiles<T>(n_c, kGates * n_c * m, [&](index_t i0, index_t i1) {
       // U_t = A_t + Wc·h_{t−1} for the tile's rows of every gate, then the gates and the
       // state update on the same rows while they are in cache.
-      recurrent_product(n_c, m, i0, i1, Wc, h_prev, ldh, G_t, Tm);
+      recurrence::gate_blocks_product(kGates, n_c, m, i0, i1, Wc, h_prev, ldh, G_t, Tm);
       for (index_t i = i0; i < i1; ++i) {
-        T* gi = G_t + i * Tm;
-        T* gf = gi + n_c * Tm;
-        T* gg = gf + n_c * Tm;
-        T* go = gg + n_c * Tm;
+        const auto [gi, gf, gg, go] = recurrence::gate_rows(G_t, i, n_c, Tm);
         recurrence::sigmoid_row(gi, bc[i], m);
         recurrence::sigmoid_row(gf, bc[n_c + i], m);
         recurrence::tanh_row(gg, bc[2 * n_c + i], m);
@@ -156,14 +128,8 @@ void lstm_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* 
         copy_matrix(i1 - i0, m, dH_t + i0 * Tm, Tm, dh + i0 * m, m);
       }
       for (index_t i = i0; i < i1; ++i) {
-        const T* gi = G_t + i * Tm;
-        const T* gf = gi + n_c * Tm;
-        const T* gg = gf + n_c * Tm;
-        const T* go = gg + n_c * Tm;
-        T* di = dG_t + i * Tm;
-        T* df = di + n_c * Tm;
-        T* dgg = df + n_c * Tm;
-        T* dout = dgg + n_c * Tm;
+        const auto [gi, gf, gg, go] = recurrence::gate_rows(G_t, i, n_c, Tm);
+        const auto [di, df, dgg, dout] = recurrence::gate_rows(dG_t, i, n_c, Tm);
         const T* ci = c + i * ldh;
         const T* cp = c_prev + i * ldh;
         const T* dhi = dh + i * m;
@@ -187,21 +153,13 @@ void lstm_backward(index_t n_x, index_t n_c, index_t steps, index_t m, const T* 
     recurrent_grad(n_c, m, i0, i1, Wc, dG, Tm, dh);
   });
 
-  // dWx += dU·Xᵀ, one product over all T·m columns; for ids it is a scatter-add.
-  if (ids != nullptr) {
-    scatter_add_columns(rows, Tm, dG, Tm, ids, dWx, n_x);
-  } else if (X != nullptr) {
-    gemm(false, true, rows, n_x, Tm, T(1), dG, Tm, X, Tm, T(1), dWx, n_x);
-  }
+  // dWx += dU·Xᵀ (a scatter-add for ids), dX += Wxᵀ·dU (dense inputs only)
+  recurrence::input_grads(rows, n_x, Tm, X, ids, Wx, dG, dWx, dX);
   // dWc += dU·[h0 .. h_{T−1}]ᵀ: the first T·m columns of H.
   gemm(false, true, rows, n_c, Tm, T(1), dG, Tm, H, ldh, T(1), dWc, n_c);
   // dbx += rowsum(dU), dbc += rowsum(dU) (both biases enter U the same way)
   row_sum(rows, Tm, dG, Tm, dbx);
   row_sum(rows, Tm, dG, Tm, dbc);
-  // dX += Wxᵀ·dU (dense inputs only; null for ids or when not needed)
-  if (dX != nullptr && ids == nullptr) {
-    gemm(true, false, n_x, Tm, rows, T(1), Wx, n_x, dG, Tm, T(1), dX, Tm);
-  }
 }
 
 template void lstm_forward<float>(index_t, index_t, index_t, index_t, const float*,

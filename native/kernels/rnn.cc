@@ -25,18 +25,8 @@ void rnn_forward(Activation act, index_t n_x, index_t n_c, index_t steps, index_
   const index_t ldh = (steps + 1) * m;  // ld of H
   T* U = H + m;                         // U_1..U_T, overwritten in place by C_1..C_T
 
-  // U = Wx·X over all T·m columns at once (beta = 0: H[:, m:] may hold anything),
-  // or U = Wx·onehot(ids) as a column gather.
-  if (ids != nullptr) {
-    gather_columns(n_c, Tm, Wx, n_x, ids, U, ldh, false);
-  } else if (X != nullptr) {
-    gemm(false, false, n_c, Tm, n_x, T(1), Wx, n_x, X, Tm, T(0), U, ldh);
-  } else {
-    // Not a valid call (exactly one input is required); zero input keeps it harmless.
-    for (index_t i = 0; i < n_c; ++i) fill(Tm, T(0), U + i * ldh);
-  }
-  // U += b (broadcast over columns)
-  add_bias(n_c, Tm, b, U, ldh);
+  // U = Wx·X + b over all T·m columns at once, or Wx·onehot(ids) + b as a column gather.
+  recurrence::input_product(n_c, n_x, Tm, X, ids, Wx, b, U, ldh);
 
   // t = 1..T: U_t += Wc·C_{t-1};  C_t = f(U_t) in place.
   for (index_t t = 1; t <= steps; ++t) {
@@ -84,20 +74,12 @@ void rnn_backward(Activation act, index_t n_x, index_t n_c, index_t steps, index
   // dc0 += Wcᵀ·dU_1 (nothing flows further back)
   gemm(true, false, n_c, m, n_c, T(1), Wc, n_c, dU, Tm, T(1), dc0, m);
 
-  // dWx += dU·Xᵀ, one product over all T·m columns; for ids it is a scatter-add.
-  if (ids != nullptr) {
-    scatter_add_columns(n_c, Tm, dU, Tm, ids, dWx, n_x);
-  } else if (X != nullptr) {
-    gemm(false, true, n_c, n_x, Tm, T(1), dU, Tm, X, Tm, T(1), dWx, n_x);
-  }
   // dWc += dU·[c0 .. C_{T-1}]ᵀ: the first T·m columns of H.
   gemm(false, true, n_c, n_c, Tm, T(1), dU, Tm, H, ldh, T(1), dWc, n_c);
   // db += rowsum(dU)
   row_sum(n_c, Tm, dU, Tm, db);
-  // dX += Wxᵀ·dU (dense inputs only; the caller passes null for ids or when not needed).
-  if (dX != nullptr && ids == nullptr) {
-    gemm(true, false, n_x, Tm, n_c, T(1), Wx, n_x, dU, Tm, T(1), dX, Tm);
-  }
+  // dWx += dU·Xᵀ (a scatter-add for ids), dX += Wxᵀ·dU (dense inputs only)
+  recurrence::input_grads(n_c, n_x, Tm, X, ids, Wx, dU, dWx, dX);
 }
 
 template void rnn_forward<float>(Activation, index_t, index_t, index_t, index_t, const float*,

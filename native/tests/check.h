@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cmath>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace nrnn_test {
@@ -113,6 +115,22 @@ inline int finish() {
   }
   std::printf("%ld checks passed, %ld FAILED\n", tally().passed, tally().failed);
   return 1;
+}
+
+// A printf-formatted label for a check (the shape, dtype and path it ran on).
+inline std::string lbl(const char* fmt, ...) {
+  char buf[320];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return buf;
+}
+
+// "f32" or "f64", for labels.
+template <typename T>
+const char* tname() {
+  return sizeof(T) == 4 ? "f32" : "f64";
 }
 
 }  // namespace nrnn_test

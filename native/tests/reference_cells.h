@@ -54,6 +54,52 @@ struct CellGrads {
   std::vector<double> dG, dWx, dWc, dbx, dbc, dX, dh0, dc0;
 };
 
+// Zeroed gradients for a cell of `gates` gate blocks (dG always has four blocks: LSTM's
+// i, f, g, o; GRU's r, z, n and B_n).
+inline CellGrads zero_grads(const CellInputs& in, index_t gates) {
+  const index_t n_c = in.n_c, n_x = in.n_x, Tm = in.steps * in.m;
+  CellGrads g;
+  g.dG.assign(static_cast<std::size_t>(4 * n_c * Tm), 0.0);
+  g.dWx.assign(static_cast<std::size_t>(gates * n_c * n_x), 0.0);
+  g.dWc.assign(static_cast<std::size_t>(gates * n_c * n_c), 0.0);
+  g.dbx.assign(static_cast<std::size_t>(gates * n_c), 0.0);
+  g.dbc = g.dbx;
+  g.dX.assign(static_cast<std::size_t>(n_x * Tm), 0.0);
+  return g;
+}
+
+// What step t's pre-activation gradients give, for `rows` gate rows: dA (rows, m) on the
+// input side (A = Wx x_t + bx) and dB (rows, m) on the recurrent side (B = Wc h_{t−1} + bc):
+// dbx += dA, dbc += dB, dWx += dA x_tᵀ, dWc += dB h_{t−1}ᵀ, dx_t = Wxᵀ dA (when wanted), and
+// back = carry + Wcᵀ dB, what h_{t−1} receives.
+inline void step_param_grads(const CellInputs& in, const CellForward& f, index_t t, index_t rows,
+                             const std::vector<double>& dA, const std::vector<double>& dB,
+                             const std::vector<double>& carry, bool want_dX, CellGrads& g,
+                             std::vector<double>& back) {
+  const index_t n_c = in.n_c, n_x = in.n_x, m = in.m, Tm = in.steps * m;
+  for (index_t row = 0; row < rows; ++row)
+    for (index_t j = 0; j < m; ++j) {
+      const double a = dA[row * m + j], b = dB[row * m + j];
+      g.dbx[row] += a;
+      g.dbc[row] += b;
+      for (index_t k = 0; k < n_x; ++k) g.dWx[row * n_x + k] += a * in.x(t, k, j);
+      for (index_t k = 0; k < n_c; ++k) g.dWc[row * n_c + k] += b * f.h[t - 1][k * m + j];
+    }
+  for (index_t k = 0; k < n_c; ++k)
+    for (index_t j = 0; j < m; ++j) {
+      double s = carry[k * m + j];
+      for (index_t row = 0; row < rows; ++row) s += in.Wc[row * n_c + k] * dB[row * m + j];
+      back[k * m + j] = s;
+    }
+  if (want_dX && !in.use_ids)
+    for (index_t k = 0; k < n_x; ++k)
+      for (index_t j = 0; j < m; ++j) {
+        double s = 0.0;
+        for (index_t row = 0; row < rows; ++row) s += in.Wx[row * n_x + k] * dA[row * m + j];
+        g.dX[k * Tm + (t - 1) * m + j] = s;
+      }
+}
+
 // i = σ(A_i + B_i), f = σ(A_f + B_f), g = tanh(A_g + B_g), o = σ(A_o + B_o),
 // c_t = f c_{t−1} + i g, h_t = o tanh(c_t).
 inline CellForward lstm_forward(const CellInputs& in) {
@@ -98,16 +144,11 @@ inline CellForward lstm_forward(const CellInputs& in) {
 inline CellGrads lstm_backward(const CellInputs& in, const CellForward& f,
                                const std::vector<double>& dH, const std::vector<double>& dcT,
                                bool want_dX) {
-  const index_t n_c = in.n_c, n_x = in.n_x, m = in.m, T = in.steps, Tm = T * m;
-  CellGrads g;
-  g.dG.assign(static_cast<std::size_t>(4 * n_c * Tm), 0.0);
-  g.dWx.assign(static_cast<std::size_t>(4 * n_c * n_x), 0.0);
-  g.dWc.assign(static_cast<std::size_t>(4 * n_c * n_c), 0.0);
-  g.dbx.assign(static_cast<std::size_t>(4 * n_c), 0.0);
-  g.dbc = g.dbx;
-  g.dX.assign(static_cast<std::size_t>(n_x * Tm), 0.0);
+  const index_t n_c = in.n_c, m = in.m, T = in.steps, Tm = T * m;
+  CellGrads g = zero_grads(in, 4);
   std::vector<double> back(static_cast<std::size_t>(n_c * m), 0.0);  // Wcᵀ dU_{t+1}
   std::vector<double> dc = dcT.empty() ? std::vector<double>(back.size(), 0.0) : dcT;
+  const std::vector<double> zero(back.size(), 0.0);  // nothing reaches h_{t−1} but through Wc
   for (index_t t = T; t >= 1; --t) {
     std::vector<double> dU(static_cast<std::size_t>(4 * n_c * m));
     for (index_t i = 0; i < n_c; ++i)
@@ -125,27 +166,8 @@ inline CellGrads lstm_backward(const CellInputs& in, const CellForward& f,
         dc[i * m + j] = dct * fg;
       }
     for (index_t r = 0; r < 4 * n_c; ++r)
-      for (index_t j = 0; j < m; ++j) {
-        const double d = dU[r * m + j];
-        g.dG[r * Tm + (t - 1) * m + j] = d;
-        g.dbx[r] += d;
-        g.dbc[r] += d;
-        for (index_t k = 0; k < n_x; ++k) g.dWx[r * n_x + k] += d * in.x(t, k, j);
-        for (index_t k = 0; k < n_c; ++k) g.dWc[r * n_c + k] += d * f.h[t - 1][k * m + j];
-      }
-    for (index_t k = 0; k < n_c; ++k)
-      for (index_t j = 0; j < m; ++j) {
-        double s = 0.0;
-        for (index_t r = 0; r < 4 * n_c; ++r) s += in.Wc[r * n_c + k] * dU[r * m + j];
-        back[k * m + j] = s;
-      }
-    if (want_dX && !in.use_ids)
-      for (index_t k = 0; k < n_x; ++k)
-        for (index_t j = 0; j < m; ++j) {
-          double s = 0.0;
-          for (index_t r = 0; r < 4 * n_c; ++r) s += in.Wx[r * n_x + k] * dU[r * m + j];
-          g.dX[k * Tm + (t - 1) * m + j] = s;
-        }
+      for (index_t j = 0; j < m; ++j) g.dG[r * Tm + (t - 1) * m + j] = dU[r * m + j];
+    step_param_grads(in, f, t, 4 * n_c, dU, dU, zero, want_dX, g, back);
   }
   g.dh0 = back;
   g.dc0 = dc;
@@ -189,14 +211,8 @@ inline CellForward gru_forward(const CellInputs& in) {
 //   dWx += dA x_tᵀ, dWc += dB h_{t−1}ᵀ, dbx += dA, dbc += dB, dx_t = Wxᵀ dA.
 inline CellGrads gru_backward(const CellInputs& in, const CellForward& f,
                               const std::vector<double>& dH, bool want_dX) {
-  const index_t n_c = in.n_c, n_x = in.n_x, m = in.m, T = in.steps, Tm = T * m;
-  CellGrads g;
-  g.dG.assign(static_cast<std::size_t>(4 * n_c * Tm), 0.0);
-  g.dWx.assign(static_cast<std::size_t>(3 * n_c * n_x), 0.0);
-  g.dWc.assign(static_cast<std::size_t>(3 * n_c * n_c), 0.0);
-  g.dbx.assign(static_cast<std::size_t>(3 * n_c), 0.0);
-  g.dbc = g.dbx;
-  g.dX.assign(static_cast<std::size_t>(n_x * Tm), 0.0);
+  const index_t n_c = in.n_c, m = in.m, T = in.steps, Tm = T * m;
+  CellGrads g = zero_grads(in, 3);
   std::vector<double> back(static_cast<std::size_t>(n_c * m), 0.0);  // what h_t gets from t+1
   for (index_t t = T; t >= 1; --t) {
     std::vector<double> dA(static_cast<std::size_t>(3 * n_c * m)), dB(dA.size());
@@ -223,27 +239,7 @@ inline CellGrads gru_backward(const CellInputs& in, const CellForward& f,
         g.dG[(3 * n_c + i) * Tm + col] = dAn * r;
         next[i * m + j] = dh * z;  // h_t = … + z h_{t−1}
       }
-    for (index_t row = 0; row < 3 * n_c; ++row)
-      for (index_t j = 0; j < m; ++j) {
-        const double a = dA[row * m + j], b = dB[row * m + j];
-        g.dbx[row] += a;
-        g.dbc[row] += b;
-        for (index_t k = 0; k < n_x; ++k) g.dWx[row * n_x + k] += a * in.x(t, k, j);
-        for (index_t k = 0; k < n_c; ++k) g.dWc[row * n_c + k] += b * f.h[t - 1][k * m + j];
-      }
-    for (index_t k = 0; k < n_c; ++k)
-      for (index_t j = 0; j < m; ++j) {
-        double s = next[k * m + j];
-        for (index_t row = 0; row < 3 * n_c; ++row) s += in.Wc[row * n_c + k] * dB[row * m + j];
-        back[k * m + j] = s;
-      }
-    if (want_dX && !in.use_ids)
-      for (index_t k = 0; k < n_x; ++k)
-        for (index_t j = 0; j < m; ++j) {
-          double s = 0.0;
-          for (index_t row = 0; row < 3 * n_c; ++row) s += in.Wx[row * n_x + k] * dA[row * m + j];
-          g.dX[k * Tm + (t - 1) * m + j] = s;
-        }
+    step_param_grads(in, f, t, 3 * n_c, dA, dB, next, want_dX, g, back);
   }
   g.dh0 = back;
   return g;

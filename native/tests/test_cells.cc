@@ -6,7 +6,6 @@
 // Output buffers start as NaN (the kernels must write before reading) and carry a guarded
 // tail (they must not write past the end); gradients start non-zero (they must accumulate).
 #include <cmath>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -23,23 +22,11 @@ using nrnn::index_t;
 using nrnn_test::check_close;
 using nrnn_test::check_true;
 using nrnn_test::eps_of;
+using nrnn_test::lbl;
 using nrnn_test::Rng;
+using nrnn_test::tname;
 
 namespace {
-
-std::string lbl(const char* fmt, ...) {
-  char buf[320];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  return buf;
-}
-
-template <typename T>
-const char* tname() {
-  return sizeof(T) == 4 ? "f32" : "f64";
-}
 
 enum class Cell { Lstm, Gru };
 const char* cell_name(Cell c) { return c == Cell::Lstm ? "lstm" : "gru"; }

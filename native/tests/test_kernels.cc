@@ -4,7 +4,6 @@
 // allows it; plus a central finite-difference check of rnn_backward in double.
 // Whole buffers (padding included) are compared, so a write outside a view is caught too.
 #include <cmath>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -20,23 +19,11 @@ using nrnn::index_t;
 using nrnn_test::check_close;
 using nrnn_test::check_true;
 using nrnn_test::eps_of;
+using nrnn_test::lbl;
 using nrnn_test::Rng;
+using nrnn_test::tname;
 
 namespace {
-
-std::string lbl(const char* fmt, ...) {
-  char buf[256];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  return buf;
-}
-
-template <typename T>
-const char* tname() {
-  return sizeof(T) == 4 ? "f32" : "f64";
-}
 
 const Activation kActs[] = {Activation::Tanh, Activation::Relu, Activation::Sigmoid};
 const char* act_name(Activation a) {

@@ -5,6 +5,8 @@
 // come back in the kernels' layouts (H, S: n_c×(T+1)·m; G, dG: 4n_c×T·m) so they compare
 // element by element.
 
+import { eachTransposedProduct } from './reference';
+
 export interface CellInputs {
   nx: number; nc: number; T: number; m: number;
   /** dense X (nx, T·m) row-major, or token ids (T·m) */
@@ -130,21 +132,9 @@ export function refLstmBackward(r: CellInputs, f: CellForward, dH: ArrayLike<num
       }
     }
     back = new Float64Array(nc * m);
-    for (let k = 0; k < nc; k++) {
-      for (let j = 0; j < m; j++) {
-        let s = 0;
-        for (let row = 0; row < R; row++) s += r.Wc[row * nc + k] * dU[row * m + j];
-        back[k * m + j] = s;
-      }
-    }
+    eachTransposedProduct(r.Wc, R, nc, dU, m, (k, j, s) => { back[k * m + j] = s; });
     if (!(r.X instanceof Int32Array)) {
-      for (let k = 0; k < nx; k++) {
-        for (let j = 0; j < m; j++) {
-          let s = 0;
-          for (let row = 0; row < R; row++) s += r.Wx[row * nx + k] * dU[row * m + j];
-          g.dX[k * Tm + (t - 1) * m + j] = s;
-        }
-      }
+      eachTransposedProduct(r.Wx, R, nx, dU, m, (k, j, s) => { g.dX[k * Tm + (t - 1) * m + j] = s; });
     }
   }
   g.dh0.set(back);
@@ -214,21 +204,9 @@ export function refGruBackward(r: CellInputs, f: CellForward, dH: ArrayLike<numb
       }
     }
     back = direct;
-    for (let k = 0; k < nc; k++) {
-      for (let j = 0; j < m; j++) {
-        let s = 0;
-        for (let row = 0; row < R; row++) s += r.Wc[row * nc + k] * dB[row * m + j];
-        back[k * m + j] += s;
-      }
-    }
+    eachTransposedProduct(r.Wc, R, nc, dB, m, (k, j, s) => { back[k * m + j] += s; });
     if (!(r.X instanceof Int32Array)) {
-      for (let k = 0; k < nx; k++) {
-        for (let j = 0; j < m; j++) {
-          let s = 0;
-          for (let row = 0; row < R; row++) s += r.Wx[row * nx + k] * dA[row * m + j];
-          g.dX[k * Tm + (t - 1) * m + j] = s;
-        }
-      }
+      eachTransposedProduct(r.Wx, R, nx, dA, m, (k, j, s) => { g.dX[k * Tm + (t - 1) * m + j] = s; });
     }
   }
   g.dh0.set(back);

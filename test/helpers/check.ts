@@ -93,3 +93,15 @@ export function extractView(a: ArrayLike<number>, off: number, rows: number, col
   }
   return out;
 }
+
+/**
+ * A file's record of what it measured (errors against their bars, sizes): lines pushed during
+ * the run and printed once, as "<file> measured:", after the file's tests. Call at top level.
+ */
+export function measuredLog(file: string): string[] {
+  const measured: string[] = [];
+  after(() => {
+    if (measured.length > 0) console.log(`\n  ${file} measured:\n    ` + measured.join('\n    '));
+  });
+  return measured;
+}

@@ -155,6 +155,13 @@ export function reluPattern(c: ArrayLike<number>): string {
 }
 
 /** Largest errors per test and backend, printed as one table in an `after` hook. */
+/** The largest |got − want| / (1 + |want|): a difference scaled for O(1) and small values alike. */
+export function largestScaledDiff(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let w = 0;
+  for (let i = 0; i < want.length; i++) w = Math.max(w, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+  return w;
+}
+
 export class ErrorSummary {
   private rows = new Map<string, Map<string, number>>();
   constructor(private title: string) {}
@@ -179,4 +186,11 @@ export class ErrorSummary {
     }
     console.log(lines.join('\n'));
   }
+}
+
+/** Inside a describe: prints the summaries, in this order, after its tests. */
+export function printAfter(...summaries: ErrorSummary[]): void {
+  after(() => {
+    for (const s of summaries) s.print();
+  });
 }

@@ -3,6 +3,7 @@
 // RNN one step at a time from the seed's equations. Everything is computed in double on
 // dense row-major Float64Arrays; accessors take (row, col).
 import type { Activation } from '../../lib/backend/types';
+import type { Sequence } from '../../lib/tensor';
 
 export type Get = (i: number, j: number) => number;
 
@@ -154,21 +155,9 @@ export function refRnnBackward(r: RefRnnInputs, c: Float64Array[], dC: Get): Ref
       }
     }
     const back = new Float64Array(nc * m);
-    for (let k = 0; k < nc; k++) {
-      for (let j = 0; j < m; j++) {
-        let s = 0;
-        for (let i = 0; i < nc; i++) s += r.Wc[i * nc + k] * du[i * m + j];
-        back[k * m + j] = s;
-      }
-    }
+    eachTransposedProduct(r.Wc, nc, nc, du, m, (k, j, s) => { back[k * m + j] = s; });
     if (!(r.X instanceof Int32Array)) {
-      for (let k = 0; k < nx; k++) {
-        for (let j = 0; j < m; j++) {
-          let s = 0;
-          for (let i = 0; i < nc; i++) s += r.Wx[i * nx + k] * du[i * m + j];
-          g.dX[k * T * m + (t - 1) * m + j] = s;
-        }
-      }
+      eachTransposedProduct(r.Wx, nc, nx, du, m, (k, j, s) => { g.dX[k * T * m + (t - 1) * m + j] = s; });
     }
     fromNext = back;
   }
@@ -227,4 +216,35 @@ export function refRmsprop(p: number, g: number, s: RefOptState, lr: number, alp
   if (wd !== 0) g = g + wd * p;
   s.sq = alpha * s.sq + (1 - alpha) * g * g;
   return p - lr * g / (Math.sqrt(s.sq) + eps);
+}
+
+/** Mean cross-entropy of logits (V × T·m) against class ids, from the definition. */
+export function crossEntropy(logits: Sequence, target: ArrayLike<number>): number {
+  const V = logits.rows, N = logits.steps * logits.batch;
+  let sum = 0, count = 0;
+  for (let j = 0; j < N; j++) {
+    if (target[j] < 0) continue;
+    let max = -Infinity;
+    for (let v = 0; v < V; v++) max = Math.max(max, logits.data[v * N + j]);
+    let z = 0;
+    for (let v = 0; v < V; v++) z += Math.exp(logits.data[v * N + j] - max);
+    sum += max + Math.log(z) - logits.data[target[j] * N + j];
+    count++;
+  }
+  return sum / count;
+}
+
+/**
+ * Wᵀ·D by the definition, for the backward of a step: W is (rows, n) row-major, D (rows, m);
+ * put(k, j, s) receives s = Σ_row W[row·n + k]·D[row·m + j] for every k < n, j < m.
+ */
+export function eachTransposedProduct(W: ArrayLike<number>, rows: number, n: number, D: ArrayLike<number>, m: number,
+  put: (k: number, j: number, s: number) => void): void {
+  for (let k = 0; k < n; k++) {
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let row = 0; row < rows; row++) s += W[row * n + k] * D[row * m + j];
+      put(k, j, s);
+    }
+  }
 }

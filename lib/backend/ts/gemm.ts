@@ -194,43 +194,33 @@ export function gemm(transA: boolean, transB: boolean, M: number, N: number, K: 
     if (beta !== 1) pick(scaleCK, C)(M, N, beta, C, offC, ldc);
     return;
   }
-  if (!transB) {
-    if (beta !== 1) pick(scaleCK, C)(M, N, beta, C, offC, ldc);
-    const panel = pick(axpyPanelK, C);
-    // op(A)(i, p) = A[i·lda + p], or A[p·lda + i] when transposed.
-    const rsA = transA ? 1 : lda;
-    const csA = transA ? lda : 1;
-    // jc, pc, i: a (KC, NC) panel of B stays in cache while every row of C passes over it.
-    for (let jc = 0; jc < N; jc += NC) {
-      const nc = Math.min(NC, N - jc);
-      for (let pc = 0; pc < K; pc += KC) {
-        const kc = Math.min(KC, K - pc);
-        panel(M, nc, kc, alpha, A, offA + pc * csA, rsA, csA, B, offB + pc * ldb + jc, ldb,
-          C, offC + jc, ldc);
-      }
-    }
-    return;
-  }
   // transB with few rows of C: the dot form reads both operands along contiguous rows and
-  // needs no copy. Otherwise packing costs O(K·N) against O(M·N·K) of work, so op(B) is packed
-  // to row-major (KC, NC) panels and the faster axpy form runs on them.
-  if (M <= SMALL_M && !transA) {
+  // needs no copy. Otherwise, for transB, packing costs O(K·N) against O(M·N·K) of work, so
+  // op(B) is packed to row-major (KC, NC) panels and the faster axpy form runs on them.
+  if (transB && M <= SMALL_M && !transA) {
     pick(dotPanelK, C)(M, N, K, alpha, A, offA, lda, B, offB, ldb, beta, C, offC, ldc);
     return;
   }
   if (beta !== 1) pick(scaleCK, C)(M, N, beta, C, offC, ldc);
   const panel = pick(axpyPanelK, C);
-  const pack = pick(packK, B);
+  const pack = transB ? pick(packK, B) : null;
+  // op(A)(i, p) = A[i·lda + p], or A[p·lda + i] when transposed.
   const rsA = transA ? 1 : lda;
   const csA = transA ? lda : 1;
+  // jc, pc, i: a (KC, NC) panel of B stays in cache while every row of C passes over it.
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = Math.min(KC, K - pc);
-      // Bp[p·nc + j] = op(B)[pc + p, jc + j] = B[jc + j, pc + p]
-      const Bp = packScratch(B, kc * nc);
-      pack(nc, kc, B, offB + jc * ldb + pc, ldb, Bp);
-      panel(M, nc, kc, alpha, A, offA + pc * csA, rsA, csA, Bp, 0, nc, C, offC + jc, ldc);
+      if (pack === null) {
+        panel(M, nc, kc, alpha, A, offA + pc * csA, rsA, csA, B, offB + pc * ldb + jc, ldb,
+          C, offC + jc, ldc);
+      } else {
+        // Bp[p·nc + j] = op(B)[pc + p, jc + j] = B[jc + j, pc + p]
+        const Bp = packScratch(B, kc * nc);
+        pack(nc, kc, B, offB + jc * ldb + pc, ldb, Bp);
+        panel(M, nc, kc, alpha, A, offA + pc * csA, rsA, csA, Bp, 0, nc, C, offC + jc, ldc);
+      }
     }
   }
 }

@@ -8,9 +8,9 @@
 // H = [h0 | h_1 … h_T] is (n_c, (T+1)·m) with ld (T+1)·m. G (4n_c, T·m) is written with r, z, n
 // and, as a fourth block, B_n (saved for the backward: 5·n_c·m elements a step).
 import type { FloatArray } from '../types';
-import { addBias, fill, rowSum } from './elementwise';
-import { gatherColumns, scatterAddColumns } from './gather';
+import { fill, rowSum } from './elementwise';
 import { gemm } from './gemm';
+import { inputGrads, inputProduct } from './recurrence';
 import { perDtype, pick } from './specialize';
 
 /**
@@ -85,13 +85,8 @@ export function gruForward(nx: number, nc: number, T: number, m: number,
   H: FloatArray, offH: number, G: FloatArray, offG: number): void {
   if (T === 0 || m === 0 || nc === 0) return; // no steps, no batch or no units: nothing to compute
   const Tm = T * m, ldh = Tm + m, rows = 3 * nc;
-  // A = Wx·X over all T·m columns into G's first three blocks (a gather for ids), A += bx
-  if (X instanceof Int32Array) {
-    gatherColumns(rows, nx, Tm, Wx, offWx, nx, X, offX, G, offG, Tm, false);
-  } else {
-    gemm(false, false, rows, Tm, nx, 1, Wx, offWx, nx, X, offX, Tm, 0, G, offG, Tm);
-  }
-  addBias(rows, Tm, bx, offbx, G, offG, Tm);
+  // A = Wx·X + bx over all T·m columns into G's first three blocks (a gather for ids)
+  inputProduct(rows, nx, Tm, X, offX, Wx, offWx, bx, offbx, G, offG, Tm);
   const gates = pick(gatesK, G);
   for (let t = 1; t <= T; t++) {
     const g0 = offG + (t - 1) * m, hp = offH + (t - 1) * m;
@@ -145,11 +140,8 @@ export function gruBackward(nx: number, nc: number, T: number, m: number,
   carry(nc, m, Tm, G, offG + nc * Tm, dH, 0, false, false, dh0, offdh0);
   recurrent(offdG);
 
-  if (X instanceof Int32Array) {
-    scatterAddColumns(rows, nx, Tm, dG, offdG, Tm, X, offX, dWx, offdWx, nx);
-  } else {
-    gemm(false, true, rows, nx, Tm, 1, dG, offdG, Tm, X, offX, Tm, 1, dWx, offdWx, nx);
-  }
+  // dWx += dU·Xᵀ (a scatter-add for ids), dX += Wxᵀ·dU
+  inputGrads(rows, nx, Tm, X, offX, Wx, offWx, dG, offdG, dWx, offdWx, dX, offdX);
   // dWc_{r,z} += [dU_r; dU_z]·H_prevᵀ;  dWc_n += dB_n·H_prevᵀ
   gemm(false, true, 2 * nc, nc, Tm, 1, dG, offdG, Tm, H, offH, ldh, 1, dWc, offdWc, nc);
   gemm(false, true, nc, nc, Tm, 1, dG, offdG + 3 * nc * Tm, Tm, H, offH, ldh, 1,
@@ -157,7 +149,4 @@ export function gruBackward(nx: number, nc: number, T: number, m: number,
   rowSum(rows, Tm, dG, offdG, Tm, dbx, offdbx);
   rowSum(2 * nc, Tm, dG, offdG, Tm, dbc, offdbc);
   rowSum(nc, Tm, dG, offdG + 3 * nc * Tm, Tm, dbc, offdbc + 2 * nc);
-  if (dX !== null && !(X instanceof Int32Array)) {
-    gemm(true, false, nx, Tm, rows, 1, Wx, offWx, nx, dG, offdG, Tm, 1, dX, offdX, Tm);
-  }
 }

@@ -8,9 +8,9 @@
 // H = [h0 | h_1 … h_T] and S = [c0 | c_1 … c_T] are (n_c, (T+1)·m) with ld (T+1)·m; G (4n_c, T·m)
 // is written with the gate outputs (saved for the backward: 6·n_c·m elements a step).
 import type { FloatArray } from '../types';
-import { addBias, copy, fill, rowSum } from './elementwise';
-import { gatherColumns, scatterAddColumns } from './gather';
+import { copy, fill, rowSum } from './elementwise';
 import { gemm } from './gemm';
+import { inputGrads, inputProduct } from './recurrence';
 import { perDtype, pick } from './specialize';
 
 /**
@@ -90,13 +90,8 @@ export function lstmForward(nx: number, nc: number, T: number, m: number,
   H: FloatArray, offH: number, S: FloatArray, offS: number, G: FloatArray, offG: number): void {
   if (T === 0 || m === 0 || nc === 0) return; // no steps, no batch or no units: nothing to compute
   const Tm = T * m, ldh = Tm + m, rows = 4 * nc;
-  // A = Wx·X over all T·m columns (a column gather for ids), then A += bx
-  if (X instanceof Int32Array) {
-    gatherColumns(rows, nx, Tm, Wx, offWx, nx, X, offX, G, offG, Tm, false);
-  } else {
-    gemm(false, false, rows, Tm, nx, 1, Wx, offWx, nx, X, offX, Tm, 0, G, offG, Tm);
-  }
-  addBias(rows, Tm, bx, offbx, G, offG, Tm);
+  // A = Wx·X + bx over all T·m columns (a column gather for ids)
+  inputProduct(rows, nx, Tm, X, offX, Wx, offWx, bx, offbx, G, offG, Tm);
   const gates = pick(gatesK, G);
   for (let t = 1; t <= T; t++) {
     const g0 = offG + (t - 1) * m;
@@ -146,16 +141,9 @@ export function lstmBackward(nx: number, nc: number, T: number, m: number,
   // dh0 = Wcᵀ·dU_1
   gemm(true, false, nc, m, rows, 1, Wc, offWc, nc, dG, offdG, Tm, 0, dh0, offdh0, m);
 
-  // dWx += dU·Xᵀ (a scatter-add for ids); dWc += dU·[h0 … h_{T−1}]ᵀ, the first T·m columns of H
-  if (X instanceof Int32Array) {
-    scatterAddColumns(rows, nx, Tm, dG, offdG, Tm, X, offX, dWx, offdWx, nx);
-  } else {
-    gemm(false, true, rows, nx, Tm, 1, dG, offdG, Tm, X, offX, Tm, 1, dWx, offdWx, nx);
-  }
+  // dWx += dU·Xᵀ (a scatter-add for ids) and dX += Wxᵀ·dU; dWc += dU·[h0 … h_{T−1}]ᵀ, the first T·m columns of H
+  inputGrads(rows, nx, Tm, X, offX, Wx, offWx, dG, offdG, dWx, offdWx, dX, offdX);
   gemm(false, true, rows, nc, Tm, 1, dG, offdG, Tm, H, offH, ldh, 1, dWc, offdWc, nc);
   rowSum(rows, Tm, dG, offdG, Tm, dbx, offdbx);
   rowSum(rows, Tm, dG, offdG, Tm, dbc, offdbc);
-  if (dX !== null && !(X instanceof Int32Array)) {
-    gemm(true, false, nx, Tm, rows, 1, Wx, offWx, nx, dG, offdG, Tm, 1, dX, offdX, Tm);
-  }
 }

@@ -5,9 +5,9 @@
 // two column blocks of it, so the recurrence reads and writes H with no copy.
 import type { Activation, FloatArray } from '../types';
 import { activationBackward, activationForward } from './activation';
-import { addBias, copy, rowSum } from './elementwise';
-import { gatherColumns, scatterAddColumns } from './gather';
+import { copy, rowSum } from './elementwise';
 import { gemm } from './gemm';
+import { inputGrads, inputProduct } from './recurrence';
 
 export function rnnForward(act: Activation, nx: number, nc: number, T: number, m: number,
   X: FloatArray | Int32Array, offX: number, Wx: FloatArray, offWx: number,
@@ -17,15 +17,9 @@ export function rnnForward(act: Activation, nx: number, nc: number, T: number, m
   const Tm = T * m;
   const ldh = Tm + m;
   if (nc <= 0 || Tm <= 0) return;
-  // U = Wx·X over all T·m columns at once, into H[:, m:] (the seed's eq. 8 applied to the
+  // U = Wx·X + b over all T·m columns at once, into H[:, m:] (the seed's eq. 8 applied to the
   // whole sequence); for ids, Wx·onehot(ids) is the gather of Wx's columns.
-  if (X instanceof Int32Array) {
-    gatherColumns(nc, nx, Tm, Wx, offWx, nx, X, offX, H, offH + m, ldh, false);
-  } else {
-    gemm(false, false, nc, Tm, nx, 1, Wx, offWx, nx, X, offX, Tm, 0, H, offH + m, ldh);
-  }
-  // U += b
-  addBias(nc, Tm, b, offb, H, offH + m, ldh);
+  inputProduct(nc, nx, Tm, X, offX, Wx, offWx, b, offb, H, offH + m, ldh);
   for (let t = 1; t <= T; t++) {
     const ct = offH + t * m;
     // U_t += Wc·C_{t−1}   (the only sequential part)
@@ -60,18 +54,10 @@ export function rnnBackward(act: Activation, nx: number, nc: number, T: number, 
       gemm(true, false, nc, m, nc, 1, Wc, offWc, nc, dU, ut, Tm, 1, dc0, offdc0, m);
     }
   }
-  // dWx += dU·Xᵀ (eq. 8 summed over t); for ids the product with onehotᵀ is a scatter-add.
-  if (X instanceof Int32Array) {
-    scatterAddColumns(nc, nx, Tm, dU, offdU, Tm, X, offX, dWx, offdWx, nx);
-  } else {
-    gemm(false, true, nc, nx, Tm, 1, dU, offdU, Tm, X, offX, Tm, 1, dWx, offdWx, nx);
-  }
+  // dWx += dU·Xᵀ (eq. 8 summed over t; for ids a scatter-add) and dX += Wxᵀ·dU
+  inputGrads(nc, nx, Tm, X, offX, Wx, offWx, dU, offdU, dWx, offdWx, dX, offdX);
   // dWc += dU·[c0 … C_{T−1}]ᵀ: the first T·m columns of H
   gemm(false, true, nc, nc, Tm, 1, dU, offdU, Tm, H, offH, ldh, 1, dWc, offdWc, nc);
   // db += rowsum(dU)
   rowSum(nc, Tm, dU, offdU, Tm, db, offdb);
-  // dX += Wxᵀ·dU
-  if (dX !== null && !(X instanceof Int32Array)) {
-    gemm(true, false, nx, Tm, nc, 1, Wx, offWx, nx, dU, offdU, Tm, 1, dX, offdX, Tm);
-  }
 }
