@@ -3,7 +3,7 @@
 // attribution (data/NOTICE, data/LICENSE-stdlib) from the two @stdlib name lists, which are
 // devDependencies. The lists are about 80 KB of names; as runtime dependencies they pulled
 // 37 packages (3.5 MB) into every install. The generated files are committed;
-// test/64.data.names.test.ts checks they equal what this script makes from the installed
+// test/51.data.names.test.ts checks they equal what this script makes from the installed
 // packages, so updating a package and forgetting to rerun this fails the tests.
 //
 // names.json keeps each list as its package publishes it (same names, same order, repeats

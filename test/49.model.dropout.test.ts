@@ -4,7 +4,8 @@
 // native = ts; masks that depend only on (seed, step, slot), so resumed runs are exact; the
 // options' checks, checkpoints and the CLI's --dropout / --head-dropout.
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'child_process';
+import { cli, type Result } from './helpers/cli';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -21,7 +22,6 @@ import { measuredLog, Rng } from './helpers/check';
 import { central4, perParameterFd, worstRelative } from './helpers/model-fd';
 
 const BACKENDS: BackendName[] = backends.available();
-const MAIN = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
 
 function tokenBatch(rng: Rng, V: number, T: number, m: number): { input: ModelInput; target: Int32Array } {
   const ids = new Int32Array(T * m).map(() => rng.int(V));
@@ -419,18 +419,6 @@ describe('49 dropout against PyTorch (needs python3-torch)', function () {
 });
 
 // ---------------------------------------------------------------------------------------
-interface Result { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('49 cli: train --dropout / --head-dropout', function () {
   let dir = '';

@@ -101,21 +101,13 @@ export interface RunSettings {
 
 /** `npm start`'s run: about two minutes on 2 cores with the native backend (see README). */
 export const DEFAULT_STEPS = 1200;
-/** What `train` uses for a flag that is not given, per cell. */
-export interface CellDefaults {
-  hidden: number;
-  layers: number;
-  /** --dropout (between layers: only with 2 or more) and --head-dropout. */
-  dropout: number;
-  headDropout: number;
-  batch: number;
-  seqLength: number;
-  /** For adam only; the other optimizers take the library's default lr. */
-  adamLr: number;
-  schedule: ScheduleName;
-  warmup: number;
-  weightDecay: number;
-}
+/**
+ * What `train` uses for a flag that is not given, per cell: the run settings of those flags
+ * (dropout between layers applies only with 2 or more), and adamLr, the lr for adam only (the
+ * other optimizers take the library's default lr).
+ */
+export type CellDefaults = Pick<RunSettings, 'hidden' | 'layers' | 'dropout' | 'headDropout' | 'batch' | 'seqLength' |
+  'schedule' | 'warmup' | 'weightDecay'> & { adamLr: number };
 
 /**
  * Per-cell defaults, chosen by measuring test loss on a names-like split of 31,000 words

@@ -379,10 +379,15 @@ export class Trainer {
   }
 }
 
-export interface TrainerSnapshot {
+/** Where a run is: steps done, epochs done, and the position in the token stream. */
+export interface TrainerCounters {
   step: number;
   epoch: number;
   position: number;
+}
+
+/** TrainerCounters and what resuming needs besides the weights: the optimizer and the carried states. */
+export interface TrainerSnapshot extends TrainerCounters {
   optimizer: Record<string, unknown>;
   optimizerState: Record<string, FloatArray>;
   hiddenStates: Record<string, FloatArray>;

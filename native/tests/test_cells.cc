@@ -19,12 +19,7 @@
 #include "reference_cells.h"
 
 using nrnn::index_t;
-using nrnn_test::check_close;
-using nrnn_test::check_true;
-using nrnn_test::eps_of;
-using nrnn_test::lbl;
-using nrnn_test::Rng;
-using nrnn_test::tname;
+using namespace nrnn_test;  // the test helpers of check.h
 
 namespace {
 

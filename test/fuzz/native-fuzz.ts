@@ -781,9 +781,13 @@ export interface Verdict {
 export interface DifferentialReport {
   seed: number;
   calls: number;
+  /** Calls both sides accepted (and the addon ran). */
   accepted: number;
+  /** Calls the TypeScript checks refused, by error class. */
   rejected: Record<string, number>;
+  /** Calls per kernel. */
   byKernel: Record<string, number>;
+  /** The first disagreements (at most 20), with both verdicts, and how many there were in all. */
   mismatches: Array<{ index: number; fn: string; mutation: string; ts: Verdict; cpp: Verdict }>;
   mismatchCount: number;
 }

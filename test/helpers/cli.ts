@@ -1,4 +1,4 @@
-// Shared by the CLI tests (test/50, test/54): running `native-rnn` as a child process and
+// Shared by the CLI tests (test/70, test/71): running `native-rnn` as a child process and
 // reading its JSON-lines output.
 import { spawn } from 'child_process';
 import * as path from 'path';

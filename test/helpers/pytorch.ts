@@ -1,4 +1,4 @@
-// Shared by test/52 and test/55 (README.md's PyTorch snippet run as written): the snippet
+// Shared by test/65 and test/66 (README.md's PyTorch snippet run as written): the snippet
 // and what it names, and a stand-in for the `safetensors` package on the fixture's reader.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';

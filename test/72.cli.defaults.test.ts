@@ -2,7 +2,7 @@
 // takes the chosen cell's value, a flag given wins, the values land in the checkpoint's run so
 // --resume keeps them, and the help shows them. Spawns the CLI as a user would, a few steps each.
 import { expect } from 'chai';
-import { spawn } from 'child_process';
+import { cli } from './helpers/cli';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -11,20 +11,7 @@ import { RNNModel } from '../lib/nn/model';
 import { CELL_DEFAULTS, cellDefaults, readRunSettings, withCellDefaults, type TrainFlags } from '../lib/cli/train';
 import { cellNames } from '../lib/nn/cells/registry';
 
-const MAIN = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
 
-interface Result { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 type Json = Record<string, unknown>;
 
@@ -40,7 +27,7 @@ function parametersOf(cell: string, vocabSize: number): number {
   return new RNNModel({ cell, vocabSize, hiddenSize: d.hidden, numLayers: d.layers, dtype: 'float32', backend: 'ts' }).size;
 }
 
-describe('55 cli: per-cell defaults of train', function () {
+describe('72 cli: per-cell defaults of train', function () {
   this.timeout(120000);
   let dir: string;
 

@@ -135,7 +135,7 @@ function loadJob(file: string, input: ModelInput, target: ModelTarget, state: Mo
   return job;
 }
 
-describe('55 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)', function () {
+describe('66 io: LSTM and GRU checkpoints against PyTorch (needs python3-torch)', function () {
   const vocabulary = Vocabulary.fromText(builtinNamesText());
 
   const tmp = torchSuiteDir(PYTHON, 'native-rnn-torch-gated-');

@@ -21,7 +21,7 @@ function norm(a: FloatArray): number {
   return Math.sqrt(s);
 }
 
-describe('53 cli: train --weight-decay/--lr-schedule/--warmup/--val-data, best checkpoint, eval --text, bench', function () {
+describe('71 cli: train --weight-decay/--lr-schedule/--warmup/--val-data, best checkpoint, eval --text, bench', function () {
   this.timeout(60000);
   let dir: string;
   let trainFile: string, valFile: string, badVal: string;

@@ -92,7 +92,7 @@ async function trained(c: Case, vocabulary: Vocabulary): Promise<{ model: RNNMod
   return { model, trainer };
 }
 
-describe('52 io: checkpoints against PyTorch (needs python3-torch)', function () {
+describe('65 io: checkpoints against PyTorch (needs python3-torch)', function () {
   const vocabulary = Vocabulary.fromText(builtinNamesText());
   const probe = vocabulary.encode(PROBE);
 

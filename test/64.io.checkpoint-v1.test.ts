@@ -22,7 +22,7 @@ interface Expected {
   paramsSha256AfterMoreSteps: string;
 }
 
-describe('53 io: a checkpoint of format /1 from before the cell interface', () => {
+describe('64 io: a checkpoint of format /1 from before the cell interface', () => {
   const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'checkpoint-v1.json'), 'utf8')) as Expected;
 
   it('is the old file: no cell in its config, the vanilla tensor names', () => {

@@ -15,7 +15,7 @@ function expectTextError(fn: () => unknown, code: TextDataErrorCode, ...parts: s
   return err;
 }
 
-describe('63 data: text and vocabulary', () => {
+describe('50 data: text and vocabulary', () => {
   describe('Vocabulary', () => {
     it('round trips text with astral characters; each code point is one symbol', () => {
       const text = 'héllo 😀 wörld\n𝄞 music 😀\tend';

@@ -48,7 +48,7 @@ function report(root: string, env: Record<string, string> = {}) {
   };
 }
 
-describe('01 setup: the prebuilt addon', function () {
+describe('02 setup: the prebuilt addon', function () {
   let dir: string;
   let root: string;
   let stub: string;

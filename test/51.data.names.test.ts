@@ -16,7 +16,7 @@ function stdlibDirs(): string[] | null {
   }
 }
 
-describe('64 data: built-in names', () => {
+describe('51 data: built-in names', () => {
   // 4,951 female + 3,898 male = 8,849 entries in the packages; 427 repeat (unisex names in
   // both lists, a few twice in one list), leaving 8,422 distinct names.
   const DISTINCT_NAMES = 8422;

@@ -41,7 +41,7 @@ async function trainedModel(backend: BackendName, numLayers = 2) {
   return { vocabulary, model, trainer };
 }
 
-describe('51 io: checkpoints', () => {
+describe('63 io: checkpoints', () => {
   let dir: string;
   beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rnn-ckpt-')); });
   afterEach(() => { fs.rmSync(dir, { recursive: true, force: true }); });

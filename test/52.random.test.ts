@@ -3,7 +3,7 @@ import { Random } from '../lib/random';
 
 const draw = (r: Random, n: number, f: (r: Random) => number) => Array.from({ length: n }, () => f(r));
 
-describe('65 random: seeded generator', () => {
+describe('52 random: seeded generator', () => {
   it('matches the xoshiro128** reference output for state {1, 2, 3, 4}', () => {
     const r = new Random();
     r.setState([1, 2, 3, 4, 0, 0]);

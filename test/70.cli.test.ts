@@ -6,7 +6,7 @@ import { builtinNamesText } from '../lib/data/names';
 import { loadCheckpoint } from '../lib/io/checkpoint';
 import { bytesOf, cli, cliInterruptedAtFirstStep, jsonLines, SMALL } from './helpers/cli';
 
-describe('50 cli: native-rnn train | sample | eval', function () {
+describe('70 cli: native-rnn train | sample | eval', function () {
   this.timeout(60000);
   let dir: string;
   let data: string;

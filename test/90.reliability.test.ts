@@ -53,7 +53,7 @@ after(() => {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('66 leaks: repeated native calls and training steps keep resident memory bounded', function () {
+describe('90 leaks: repeated native calls and training steps keep resident memory bounded', function () {
   this.timeout(300000);
   const CALLS = envCount('NATIVE_RNN_LEAK_CALLS', 10000);
   const PROGRAMS = envCount('NATIVE_RNN_LEAK_PROGRAMS', 10000);
@@ -124,7 +124,7 @@ describe('66 leaks: repeated native calls and training steps keep resident memor
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('66 SIGKILL during saveCheckpoint', function () {
+describe('90 SIGKILL during saveCheckpoint', function () {
   this.timeout(120000);
   let dir: string;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rnn-kill-')); });
@@ -175,7 +175,7 @@ describe('66 SIGKILL during saveCheckpoint', function () {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('66 text input through `native-rnn train --data`', function () {
+describe('90 text input through `native-rnn train --data`', function () {
   this.timeout(60000);
   let dir: string;
   before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-rnn-text-')); });
@@ -259,7 +259,7 @@ describe('66 text input through `native-rnn train --data`', function () {
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('66 too big for memory: a RangeError before anything is allocated', function () {
+describe('90 too big for memory: a RangeError before anything is allocated', function () {
   this.timeout(60000);
   let savedLimit: string | undefined;
   beforeEach(() => { savedLimit = process.env.NATIVE_RNN_MAX_BYTES; });
@@ -397,7 +397,7 @@ describe('66 too big for memory: a RangeError before anything is allocated', fun
 });
 
 // ---------------------------------------------------------------------------------------------
-describe('66 async programs: inputs dropped under GC, op list changed after the call', function () {
+describe('90 async programs: inputs dropped under GC, op list changed after the call', function () {
   this.timeout(60000);
 
   it('[native] programs whose typed arrays are reachable only from the (emptied) op list complete correctly under forced GC', async function () {

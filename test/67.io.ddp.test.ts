@@ -86,7 +86,7 @@ const REPORT_FLAGS = ['--json', '--log-every', '1', '--eval-every', '1000', '--s
 // runs are extended with --steps, which a cosine run (lstm's and gru's default) refuses.
 const TRAIN_FLAGS = ['--hidden', '16', '--layers', '1', '--batch', '4', '--seq-length', '16', '--lr', '0.01', '--lr-schedule', 'constant', ...REPORT_FLAGS];
 
-describe('56 io: continuing a run with PyTorch DistributedDataParallel (2 processes, gloo, 127.0.0.1)', function () {
+describe('67 io: continuing a run with PyTorch DistributedDataParallel (2 processes, gloo, 127.0.0.1)', function () {
   this.timeout(180000);
   let dir = '';
   const measured: string[] = [];
@@ -99,7 +99,7 @@ describe('56 io: continuing a run with PyTorch DistributedDataParallel (2 proces
 
   after(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    if (measured.length) console.log(`    56 measured:\n${measured.map((m) => `      ${m}`).join('\n')}`);
+    if (measured.length) console.log(`    67 measured:\n${measured.map((m) => `      ${m}`).join('\n')}`);
   });
 
   it('every cell kind: the DDP steps are the steps of native-rnn --resume, and the returned file samples and resumes', async () => {
