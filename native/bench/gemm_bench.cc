@@ -443,5 +443,8 @@ int main(int argc, char** argv) {
     std::printf("OpenBLAS: %s (core %s)\n", ob.get_config(),
                 ob.get_corename ? ob.get_corename() : "?");
   }
+  if (!json)
+    std::printf("pool hand-off estimate at the end: %.0f ns (the threading policy's)\n",
+                nrnn::handoff_ns());
   return 0;
 }

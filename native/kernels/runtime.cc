@@ -158,7 +158,11 @@ class Pool {
     published_ns_.store(t0, std::memory_order_relaxed);
     const std::uint64_t gen = ++gen_;
     ticket_.store(make_ticket(gen, chunks), std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    // A sleeping worker is woken, but the job does not wait for it (the caller claims what
+    // nobody else has), so a cold start costs the caller the notify only: the estimate
+    // learns from warm hand-offs alone (see record_handoff).
+    const bool warm = sleepers_.load(std::memory_order_seq_cst) == 0;
+    if (!warm) {
       std::lock_guard<std::mutex> lock(mu_);
       cv_.notify_all();
     }
@@ -173,7 +177,7 @@ class Pool {
       }
     }
     fn_ = nullptr;
-    record_handoff(worker_latency_.load(std::memory_order_relaxed), now_ns() - t0);
+    if (warm) record_handoff(worker_latency_.load(std::memory_order_relaxed), now_ns() - t0);
     std::exception_ptr error = std::move(error_);
     error_ = nullptr;
     busy_.store(false, std::memory_order_release);
@@ -217,8 +221,9 @@ class Pool {
   }
 
   // A high estimate is only lowered by jobs that are handed off, and it keeps jobs from
-  // being handed off: so while it is high, one waiting job (as in probe, 200 µs at most) is
-  // timed at most every kReprobeNs, and half of the difference taken.
+  // being handed off: so while it is high, a waiting job (as in probe, 200 µs at most, after
+  // one that wakes the worker) is timed at most every kReprobeNs, and half of the
+  // difference taken.
   void maybe_reprobe() {
     constexpr std::int64_t kReprobeNs = 500000000;  // 0.5 s
     constexpr double kHighNs = 20000;
@@ -229,17 +234,21 @@ class Pool {
     if (now - last < kReprobeNs ||
         !last_probe_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed))
       return;
-    std::atomic<int> arrived{0};
-    const std::int64_t t0 = now_ns();
-    const bool pooled = try_run(2, [&](index_t b, index_t e) {
-      for (index_t c = b; c < e; ++c) {
-        arrived.fetch_add(1);
-        const std::int64_t until = now_ns() + 200000;
-        while (arrived.load() < 2 && now_ns() < until) cpu_relax();
-      }
-    });
-    if (!pooled) return;
-    const double sample = double(now_ns() - t0);
+    // Two jobs back to back, the second timed: the first wakes a worker that went to sleep.
+    double sample = 0;
+    for (int r = 0; r < 2; ++r) {
+      std::atomic<int> arrived{0};
+      const std::int64_t t0 = now_ns();
+      const bool pooled = try_run(2, [&](index_t b, index_t e) {
+        for (index_t c = b; c < e; ++c) {
+          arrived.fetch_add(1);
+          const std::int64_t until = now_ns() + 200000;
+          while (arrived.load() < 2 && now_ns() < until) cpu_relax();
+        }
+      });
+      if (!pooled) return;
+      sample = double(now_ns() - t0);
+    }
     const double cur = handoff();
     handoff_ns_.store(cur + (sample - cur) / 2, std::memory_order_relaxed);
   }
@@ -347,9 +356,10 @@ class Pool {
     }
   }
 
-  // Moving average of the jobs' hand-off latency (weight 1/8 per job). A job no worker
-  // joined before the caller finished it only tells that the hand-off took longer than the
-  // job: it raises the estimate to that, never lowers it.
+  // Moving average of the warm jobs' hand-off latency (weight 1/8 per job; warm: no worker
+  // was asleep when it was published). A job no worker joined before the caller finished it
+  // only tells that the hand-off took longer than the job: it raises the estimate to that,
+  // never lowers it.
   void record_handoff(std::int64_t worker_latency, std::int64_t job_ns) {
     const double h = handoff_ns_.load(std::memory_order_relaxed);
     if (h <= 0) return;  // not probed yet
