@@ -242,7 +242,9 @@ void bench_case(const Case& c, const OpenBlas& ob, int reps, bool all_isas,
       const bool compare = best && ob.ok();
       nrnn::set_num_threads(threads);
       if (compare && ob.set_threads) ob.set_threads(threads);
+      settle(2);  // OpenBLAS's workers may still spin from the last row: let them sleep
       const int it_ours = calibrate(ours_call, min_s);
+      if (compare) settle(threads);
       const int it_theirs = compare ? calibrate(theirs_call, min_s) : 0;
       // Each repetition also measures the FMA peak, one run as long as a measurement of a
       // gemm: the fractions of it are taken within the repetition, so that load from other
