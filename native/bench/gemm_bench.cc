@@ -242,7 +242,9 @@ void bench_case(const Case& c, const OpenBlas& ob, int reps, bool all_isas,
       const bool compare = best && ob.ok();
       nrnn::set_num_threads(threads);
       if (compare && ob.set_threads) ob.set_threads(threads);
+      settle(2);  // OpenBLAS's workers may still spin from the last row: let them sleep
       const int it_ours = calibrate(ours_call, min_s);
+      if (compare) settle(threads);
       const int it_theirs = compare ? calibrate(theirs_call, min_s) : 0;
       // Each repetition also measures the FMA peak, one run as long as a measurement of a
       // gemm: the fractions of it are taken within the repetition, so that load from other
@@ -443,5 +445,8 @@ int main(int argc, char** argv) {
     std::printf("OpenBLAS: %s (core %s)\n", ob.get_config(),
                 ob.get_corename ? ob.get_corename() : "?");
   }
+  if (!json)
+    std::printf("pool hand-off estimate at the end: %.0f ns (the threading policy's)\n",
+                nrnn::handoff_ns());
   return 0;
 }

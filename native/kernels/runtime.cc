@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -79,12 +80,13 @@ namespace {
 
 // A worker that finished a job waits this long for the next before sleeping: the kernels
 // of one training step come back to back (a few µs apart), and a condition-variable
-// wake-up costs tens of µs on a VM. The first kPause of it polls with pause instructions;
+// wake-up costs tens of µs on a VM. The first kPause of it polls with pause instructions
+// (a yielded core may come back only after the other processes' time slices);
 // the rest yields between polls, so that on a loaded machine the waiting worker hands its
 // core to whoever else is runnable (other processes, or the caller's own process group,
 // whose share of the CPU a busy-waiting worker would otherwise eat).
 constexpr auto kSpin = std::chrono::microseconds(200);
-constexpr auto kPause = std::chrono::microseconds(5);
+constexpr auto kPause = std::chrono::microseconds(50);
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -147,7 +149,7 @@ class Pool {
       busy_.store(false, std::memory_order_release);
       return false;
     }
-    resize(want - 1);
+    const bool started = resize(want - 1);
     const int chunks = int(std::min<index_t>(n, want));
     fn_ = &fn;
     n_ = n;
@@ -157,7 +159,12 @@ class Pool {
     published_ns_.store(t0, std::memory_order_relaxed);
     const std::uint64_t gen = ++gen_;
     ticket_.store(make_ticket(gen, chunks), std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    // A sleeping worker is woken, but the job does not wait for it (the caller claims what
+    // nobody else has): a cold start costs the caller the notify, and the workers then spin
+    // for the jobs that follow. Only warm jobs teach the hand-off estimate (a worker
+    // started for this job is not warm either: its latency is thread creation).
+    const bool warm = !started && sleepers_.load(std::memory_order_seq_cst) == 0;
+    if (!warm) {
       std::lock_guard<std::mutex> lock(mu_);
       cv_.notify_all();
     }
@@ -172,7 +179,11 @@ class Pool {
       }
     }
     fn_ = nullptr;
-    record_handoff(worker_latency_.load(std::memory_order_relaxed), now_ns() - t0);
+    // The warm hand-off: how long a worker took to join, when one did. A job nobody joined
+    // tells only that no worker was running then (a loaded machine): it cost the caller
+    // nothing but the publish, so it does not count.
+    const std::int64_t joined = worker_latency_.load(std::memory_order_relaxed);
+    if (warm && joined >= 0) blend(handoff_ns_, double(joined));
     std::exception_ptr error = std::move(error_);
     error_ = nullptr;
     busy_.store(false, std::memory_order_release);
@@ -182,65 +193,74 @@ class Pool {
     return true;
   }
 
-  // The hand-off estimate in ns (see handoff_ns in runtime.h); 0 until the first probe.
+  // The hand-off estimates in ns (see handoff_ns in runtime.h); 0 until the first probe.
   double handoff() const { return handoff_ns_.load(std::memory_order_relaxed); }
   bool busy() const { return busy_.load(std::memory_order_relaxed); }
 
-  // First use: a few jobs whose two chunks wait for each other, so that a worker must pick
-  // each up; their median wall time seeds the estimate. The first job starts the workers
-  // and waits (up to 50 ms) until one runs: a new thread on a loaded machine may take a
-  // whole time slice to be scheduled. With one thread or a busy pool (another caller) it
-  // measures nothing and returns false.
+  // First use: a few jobs whose two chunks wait for each other (up to 200 µs), so that a
+  // worker must pick each up; the median time of those a worker joined seeds the estimate.
+  // The first job starts the workers and waits (up to 50 ms) until one runs: a new thread
+  // on a loaded machine may take a whole time slice to be scheduled. Returns false when it
+  // measured nothing (one thread, the pool busy with another caller, or no worker ran).
   bool probe() {
     if (threads() <= 1 || busy()) return false;
     constexpr int kReps = 9;
     double times[kReps];
+    int got = 0;
     for (int r = -1; r < kReps; ++r) {
       std::atomic<int> arrived{0};
-      const std::int64_t wait = r < 0 ? 50000000 : 1000000;
+      const std::int64_t wait = r < 0 ? 50000000 : 200000;
+      bool together = true;
       const std::int64_t t0 = now_ns();
       const bool pooled = try_run(2, [&](index_t b, index_t e) {
         for (index_t c = b; c < e; ++c) {
           arrived.fetch_add(1);
           const std::int64_t until = now_ns() + wait;
           while (arrived.load() < 2 && now_ns() < until) cpu_relax();
+          if (arrived.load() < 2) together = false;
         }
       });
       if (!pooled) return false;  // another caller took the pool: measure another time
-      if (r >= 0) times[r] = double(now_ns() - t0);
+      if (r >= 0 && together) times[got++] = double(now_ns() - t0);
     }
-    std::sort(times, times + kReps);
-    handoff_ns_.store(times[kReps / 2], std::memory_order_relaxed);
-    last_probe_ns_.store(now_ns(), std::memory_order_relaxed);
+    if (got == 0) return false;
+    for (int i = 1; i < got; ++i)  // insertion sort (std::sort on a prefix trips -Warray-bounds)
+      for (int j = i; j > 0 && times[j] < times[j - 1]; --j) std::swap(times[j], times[j - 1]);
+    handoff_ns_.store(times[got / 2], std::memory_order_relaxed);
     return true;
   }
 
-  // A high estimate is only lowered by jobs that are handed off, and it keeps jobs from
-  // being handed off: so while it is high, one waiting job (as in probe, 200 µs at most) is
-  // timed at most every kReprobeNs, and half of the difference taken.
+  // A high estimate keeps jobs from being handed off, and only handed-off jobs would lower
+  // it: while it is high, two waiting jobs (as in probe; the first wakes a sleeping worker)
+  // are run at most every kReprobeNs and the second, if a worker joined it, is blended in
+  // with weight 1/2.
   void maybe_reprobe() {
     constexpr std::int64_t kReprobeNs = 500000000;  // 0.5 s
     constexpr double kHighNs = 20000;
-    const double h = handoff();
-    if (h <= kHighNs || threads() <= 1 || busy()) return;
+    if (handoff() <= kHighNs || threads() <= 1 || busy()) return;
     const std::int64_t now = now_ns();
-    std::int64_t last = last_probe_ns_.load(std::memory_order_relaxed);
+    std::int64_t last = last_reprobe_ns_.load(std::memory_order_relaxed);
     if (now - last < kReprobeNs ||
-        !last_probe_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed))
+        !last_reprobe_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed))
       return;
-    std::atomic<int> arrived{0};
-    const std::int64_t t0 = now_ns();
-    const bool pooled = try_run(2, [&](index_t b, index_t e) {
-      for (index_t c = b; c < e; ++c) {
-        arrived.fetch_add(1);
-        const std::int64_t until = now_ns() + 200000;
-        while (arrived.load() < 2 && now_ns() < until) cpu_relax();
+    for (int r = 0; r < 2; ++r) {
+      std::atomic<int> arrived{0};
+      bool together = true;
+      const std::int64_t t0 = now_ns();
+      const bool pooled = try_run(2, [&](index_t b, index_t e) {
+        for (index_t c = b; c < e; ++c) {
+          arrived.fetch_add(1);
+          const std::int64_t until = now_ns() + 200000;
+          while (arrived.load() < 2 && now_ns() < until) cpu_relax();
+          if (arrived.load() < 2) together = false;
+        }
+      });
+      if (!pooled) return;
+      if (r == 1 && together) {
+        const double h = handoff(), sample = double(now_ns() - t0);
+        handoff_ns_.store(h + (sample - h) / 2, std::memory_order_relaxed);
       }
-    });
-    if (!pooled) return;
-    const double sample = double(now_ns() - t0);
-    const double cur = handoff();
-    handoff_ns_.store(cur + (sample - cur) / 2, std::memory_order_relaxed);
+    }
   }
 
   // Called once at process exit: waits for a running job, joins every worker, and leaves
@@ -326,9 +346,10 @@ class Pool {
 
   // Only with busy_ held. Shrinking publishes an empty job so that surplus workers wake,
   // see their index is past the target, and exit.
-  void resize(int workers) {
+  // Returns true when it started new workers.
+  bool resize(int workers) {
     const int have = int(workers_.size());
-    if (workers == have) return;
+    if (workers == have) return false;
     target_workers_.store(workers, std::memory_order_release);
     if (workers < have) {
       const std::uint64_t gen = ++gen_;
@@ -343,31 +364,27 @@ class Pool {
       const std::uint64_t gen = ticket_gen(ticket_.load());
       for (int i = have; i < workers; ++i)
         workers_.emplace_back([this, i, gen] { worker_main(i, gen); });
+      return true;
     }
+    return false;
   }
 
-  // Moving average of the jobs' hand-off latency (weight 1/8 per job). A job no worker
-  // joined before the caller finished it only tells that the hand-off took longer than the
-  // job: it raises the estimate to that, never lowers it.
-  void record_handoff(std::int64_t worker_latency, std::int64_t job_ns) {
-    const double h = handoff_ns_.load(std::memory_order_relaxed);
-    if (h <= 0) return;  // not probed yet
-    double sample;
-    if (worker_latency >= 0) {
-      sample = double(worker_latency);
-    } else if (double(job_ns) > h) {
-      sample = double(job_ns);
-    } else {
-      return;
-    }
-    handoff_ns_.store(h + (std::min(sample, 1e6) - h) / 8, std::memory_order_relaxed);
+  // Moving averages of the logarithm, weight 1/8 per sample (only the job's caller writes
+  // them, with busy_ held; readers anywhere): geometric, so that one worker the OS left
+  // off its core for a millisecond moves a 300 ns estimate to ~1 µs, not to 100 µs, while
+  // a machine that keeps it off raises the estimate within a few dozen jobs.
+  static void blend(std::atomic<double>& avg, double sample) {
+    const double h = avg.load(std::memory_order_relaxed);
+    sample = std::clamp(sample, 1.0, 1e6);
+    avg.store(h > 0 ? std::exp(std::log(h) + (std::log(sample) - std::log(h)) / 8) : sample,
+              std::memory_order_relaxed);
   }
 
   std::atomic<int> threads_{0};
   std::atomic<bool> busy_{false};
-  std::atomic<double> handoff_ns_{0};
+  std::atomic<double> handoff_ns_{0};  // warm: a worker spinning when the job came
+  std::atomic<std::int64_t> last_reprobe_ns_{0};
   std::atomic<std::int64_t> published_ns_{0};
-  std::atomic<std::int64_t> last_probe_ns_{0};
   std::atomic<std::int64_t> worker_latency_{-1};
   bool shut_down_ = false;  // written and read with busy_ held
   std::uint64_t gen_ = 0;   // with busy_ held
@@ -412,8 +429,10 @@ void parallel_for(index_t n, const std::function<void(index_t, index_t)>& fn) {
 namespace {
 
 // More threads only when the time they save is at least kGain hand-offs: the hand-off
-// estimate covers the latency of a worker picking a job up, not the data it then pulls
-// from the caller's caches, nor a machine whose other core is busy with someone else.
+// estimate covers the latency of a running worker picking a job up, not the data it then
+// pulls from the caller's caches, nor a worker the OS deschedules after it took a chunk.
+// (A worker that is not running at all costs little: the caller runs the chunks nobody
+// claimed, so on a loaded machine a split degrades to about one thread, not below.)
 constexpr double kGain = 3.0;
 // The hand-off is never taken below this (an empty job on an idle machine measures
 // ~0.1 µs; a real one moves the caller's cache lines to the worker's core).
@@ -422,25 +441,32 @@ constexpr double kMinHandoffNs = 1000.0;
 constexpr double kDefaultHandoffNs = 5000.0;
 
 std::atomic<int> g_probe_state{0};  // 0 not probed, 1 probing, 2 done
+std::atomic<std::int64_t> g_last_probe_ns{0};
+// A probe that found no worker running is retried no sooner than this.
+constexpr std::int64_t kReprobeNs = 100000000;  // 100 ms
 
 // Peak multiply-adds per ns of one thread, per ISA and type, measured at first use.
 std::atomic<double> g_mac_per_ns[3][2] = {};
+
+std::atomic<bool> g_always_parallel{false};
 
 }  // namespace
 
 double handoff_ns() {
   Pool& p = pool();
   int state = g_probe_state.load(std::memory_order_acquire);
-  if (state == 0 && p.threads() > 1 && g_probe_state.compare_exchange_strong(state, 1)) {
-    g_probe_state.store(p.probe() ? 2 : 0, std::memory_order_release);
-  } else if (state == 2) {
-    p.maybe_reprobe();
+  if (state == 0 && p.threads() > 1 && p.handoff() <= 0) {  // not yet seeded by real jobs
+    const std::int64_t now = now_ns();
+    std::int64_t last = g_last_probe_ns.load(std::memory_order_relaxed);
+    if ((last == 0 || now - last >= kReprobeNs) && g_probe_state.compare_exchange_strong(state, 1)) {
+      g_last_probe_ns.store(now, std::memory_order_relaxed);
+      g_probe_state.store(p.probe() ? 2 : 0, std::memory_order_release);
+    }
   }
+  p.maybe_reprobe();
   const double h = p.handoff();
   return h > 0 ? h : kDefaultHandoffNs;
 }
-
-std::atomic<bool> g_always_parallel{false};
 
 void set_test_always_parallel(bool on) { g_always_parallel.store(on); }
 

@@ -76,10 +76,11 @@ double fma_ns(double macs);
 // matrix-vector products), at the upper end of what one core reads from L2/L3.
 double stream_ns(double bytes);
 
-// The pool's hand-off cost in ns: the latency between publishing a job and a worker
-// running it, plus the join. Measured at first use (a few empty jobs) and refined by every
-// job the pool runs (a moving average), so it follows the machine's load; while it is high
-// (few jobs are handed off to correct it) one empty job re-measures it every 0.5 s.
+// The pool's hand-off cost in ns: the latency between publishing a job and a running
+// worker joining it. Probed at first use (a few empty jobs a worker must join; retried
+// later when no worker ran), then a moving average over every job a spinning worker
+// joined (geometric: robust to a rare descheduled worker); while high (jobs then stay on
+// one thread and cannot correct it), re-probed at most every 0.5 s.
 double handoff_ns();
 
 }  // namespace nrnn
