@@ -369,14 +369,19 @@ class Pool {
     return false;
   }
 
-  // Moving averages of the logarithm, weight 1/8 per sample (only the job's caller writes
-  // them, with busy_ held; readers anywhere): geometric, so that one worker the OS left
-  // off its core for a millisecond moves a 300 ns estimate to ~1 µs, not to 100 µs, while
-  // a machine that keeps it off raises the estimate within a few dozen jobs.
+  // Moving averages of the logarithm, weight 1/8 per sample, each sample clamped to within
+  // 4x of the average (only the job's caller writes them, with busy_ held; readers
+  // anywhere): one worker the OS left off its core for a millisecond moves a 300 ns
+  // estimate by 19%, while a machine that keeps it off raises the estimate 4x in ~8 jobs.
   static void blend(std::atomic<double>& avg, double sample) {
     const double h = avg.load(std::memory_order_relaxed);
     sample = std::clamp(sample, 1.0, 1e6);
-    avg.store(h > 0 ? std::exp(std::log(h) + (std::log(sample) - std::log(h)) / 8) : sample,
+    if (h <= 0) {
+      avg.store(sample, std::memory_order_relaxed);
+      return;
+    }
+    sample = std::clamp(sample, h / 4, 4 * h);
+    avg.store(std::exp(std::log(h) + (std::log(sample) - std::log(h)) / 8),
               std::memory_order_relaxed);
   }
 
