@@ -167,11 +167,16 @@ const fmaPeak = new Map<string, number>();
 function openblasGemm(): Map<string, BlasRow> | null {
   const dir = path.join(ROOT, 'build-bench');
   const exe = path.join(dir, 'gemm_bench');
-  if (!fs.existsSync(exe)) {
+  // Configured once; built every run (an up-to-date build is a no-op), so the figures never
+  // come from a gemm_bench older than the kernels beside it.
+  if (!fs.existsSync(path.join(dir, 'CMakeCache.txt'))) {
     const conf = spawnSync('cmake', ['-S', ROOT, '-B', dir, '-DCMAKE_BUILD_TYPE=Release', '-DNRNN_TESTS=OFF'], { encoding: 'utf8' });
     if (conf.status !== 0) return null;
-    const build = spawnSync('cmake', ['--build', dir, '-j2', '--target', 'gemm_bench'], { encoding: 'utf8' });
-    if (build.status !== 0 || !fs.existsSync(exe)) return null;
+  }
+  const build = spawnSync('cmake', ['--build', dir, '-j2', '--target', 'gemm_bench'], { encoding: 'utf8' });
+  if (build.status !== 0 || !fs.existsSync(exe)) {
+    console.error(`gemm_bench did not build: ${(build.stderr || '').trim().split('\n').slice(-3).join(' ')}`);
+    return null;
   }
   const r = spawnSync(exe, ['--json', ...(quick ? ['--quick', '--reps', '5'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) return null;

@@ -233,10 +233,13 @@ class Pool {
   // A high estimate keeps jobs from being handed off, and only handed-off jobs would lower
   // it: while it is high, two waiting jobs (as in probe; the first wakes a sleeping worker)
   // are run at most every kReprobeNs and the second, if a worker joined it, is blended in
-  // with weight 1/2.
+  // with weight 1/2. "High" is 2 µs (it was 20): between the two, a process whose jobs are
+  // all small (none worth 3 hand-offs, so none handed off to teach the estimate) would have
+  // kept them on one thread for good — at 15 µs, everything up to a 256^3 sgemm — where a
+  // warm hand-off measures ~0.1 µs. A re-probe costs two tiny jobs every 0.5 s at most.
   void maybe_reprobe() {
     constexpr std::int64_t kReprobeNs = 500000000;  // 0.5 s
-    constexpr double kHighNs = 20000;
+    constexpr double kHighNs = 2000;
     if (handoff() <= kHighNs || threads() <= 1 || busy()) return;
     const std::int64_t now = now_ns();
     std::int64_t last = last_reprobe_ns_.load(std::memory_order_relaxed);
