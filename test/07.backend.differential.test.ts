@@ -1,7 +1,8 @@
 // The TypeScript checks and the raw addon's C++ checks judge the same random calls (valid ones
 // and mutations of them, from test/fuzz/native-fuzz.ts): the same verdict every time —
-// accepted, or a TypeError / RangeError naming the same argument. Both read the one
-// declaration table (native/kernels.json); this is what keeps them from drifting apart.
+// accepted, or the same TypeError / RangeError word for word. Both read the one declaration
+// table (native/kernels.json); this is what keeps them from drifting apart, and what lets the
+// native backend hand its calls straight to the addon (its C++ checks are the only ones).
 // In a child process, so a crash of the raw addon fails the test with its signal.
 // `npm run fuzz -- --target diff --iterations N` runs a long one.
 import { spawnSync } from 'node:child_process';
@@ -17,7 +18,7 @@ const FUZZ_MODULE = path.join(__dirname, 'fuzz', 'native-fuzz.js');
 
 function differentialInChild(seed: number, iterations: number): DifferentialReport {
   const code = `const { runDifferential } = require(${JSON.stringify(FUZZ_MODULE)});
-    process.stdout.write('\\n' + JSON.stringify(runDifferential({ seed: ${seed}, iterations: ${iterations} })) + '\\n');`;
+    process.stdout.write('\\n' + JSON.stringify(runDifferential({ seed: ${seed}, iterations: ${iterations}, exactMessages: true })) + '\\n');`;
   const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 120000 });
   expect(r.signal, r.stderr.slice(-2000)).to.equal(null);
   expect(r.status, r.stderr.slice(-2000)).to.equal(0);
@@ -27,7 +28,7 @@ function differentialInChild(seed: number, iterations: number): DifferentialRepo
 describe('07 TypeScript and C++ checks agree', function () {
   this.timeout(120000);
 
-  (hasNative ? it : it.skip)(`${ITERATIONS} random valid and invalid calls: the same verdict, naming the same argument`, () => {
+  (hasNative ? it : it.skip)(`${ITERATIONS} random valid and invalid calls: the same verdict, the same message`, () => {
     const r = differentialInChild(20261201, ITERATIONS);
     console.log(`      ${r.calls} calls: ${r.accepted} accepted by both, rejected ${JSON.stringify(r.rejected)}, ${r.mismatchCount} disagreements`);
     expect(r.mismatches, JSON.stringify(r.mismatches.slice(0, 3), null, 1)).to.deep.equal([]);

@@ -1,22 +1,13 @@
 #include "addon/args.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
-#include <sstream>
 
 namespace nrnn::addon {
 
 namespace {
-
-std::string numberText(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  if (v == 0 && std::signbit(v)) return "-0";
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
 
 const char* typedArrayName(napi_typedarray_type t) {
   switch (t) {
@@ -35,9 +26,93 @@ const char* typedArrayName(napi_typedarray_type t) {
   }
 }
 
+// UTF-8 of n UTF-16 units (a lone surrogate becomes U+FFFD, as V8 writes it).
+std::string utf8Of(const char16_t* u, std::size_t n) {
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t c = u[i];
+    if (c >= 0xD800 && c < 0xDC00 && i + 1 < n && u[i + 1] >= 0xDC00 && u[i + 1] < 0xE000) {
+      c = 0x10000 + ((c - 0xD800) << 10) + (std::uint32_t(u[i + 1]) - 0xDC00);
+      ++i;
+    } else if (c >= 0xD800 && c < 0xE000) {
+      c = 0xFFFD;
+    }
+    if (c < 0x80) {
+      s += char(c);
+    } else if (c < 0x800) {
+      s += char(0xC0 | (c >> 6));
+      s += char(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      s += char(0xE0 | (c >> 12));
+      s += char(0x80 | ((c >> 6) & 0x3F));
+      s += char(0x80 | (c & 0x3F));
+    } else {
+      s += char(0xF0 | (c >> 18));
+      s += char(0x80 | ((c >> 12) & 0x3F));
+      s += char(0x80 | ((c >> 6) & 0x3F));
+      s += char(0x80 | (c & 0x3F));
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
+// v.constructor.name, as the TypeScript side prints a view (a Buffer is "a Buffer"), or
+// `fallback` when that is not a string.
+std::string Args::constructorName(napi_value v, const char* fallback) const {
+  napi_value ctor, name;
+  napi_valuetype t;
+  if (napi_get_named_property(env_, v, "constructor", &ctor) != napi_ok ||
+      napi_typeof(env_, ctor, &t) != napi_ok || t != napi_function ||
+      napi_get_named_property(env_, ctor, "name", &name) != napi_ok ||
+      napi_typeof(env_, name, &t) != napi_ok || t != napi_string) {
+    bool pending = false;
+    if (napi_is_exception_pending(env_, &pending) == napi_ok && pending) {
+      napi_value ignored;
+      napi_get_and_clear_last_exception(env_, &ignored);
+    }
+    return fallback;
+  }
+  std::size_t len = 0;
+  napi_get_value_string_utf16(env_, name, nullptr, 0, &len);
+  std::u16string units(len, u'\0');
+  napi_get_value_string_utf16(env_, name, units.data(), len + 1, &len);
+  return utf8Of(units.data(), len);
+}
+
 std::size_t elementSize(DType t) { return t == DType::F32 ? 4 : 8; }
+
+// ECMAScript's Number::toString: the shortest digits that read back as v (std::to_chars),
+// laid out fixed for decimal exponents in [-6, 21) and as d.ddde+x otherwise.
+std::string numberText(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  if (v == 0) return "0";
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific);
+  const std::string sci(buf, r.ptr);  // d[.ddd]e[+-]xx
+  const std::size_t e = sci.find('e');
+  const std::string digits = sci.substr(0, 1) + (e > 2 ? sci.substr(2, e - 2) : std::string());
+  const int k = int(digits.size());
+  const int n = std::atoi(sci.c_str() + e + 1) + 1;  // v = 0.digits x 10^n
+  std::string out;
+  if (k <= n && n <= 21) {
+    out = digits + std::string(std::size_t(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out = digits.substr(0, std::size_t(n)) + "." + digits.substr(std::size_t(n));
+  } else if (-6 < n && n <= 0) {
+    out = "0." + std::string(std::size_t(-n), '0') + digits;
+  } else {
+    out = digits.substr(0, 1) + (k > 1 ? "." + digits.substr(1) : std::string()) + "e" +
+          (n - 1 < 0 ? "-" : "+") + std::to_string(std::abs(n - 1));
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+std::string describeNumber(double v) {
+  return v == 0 && std::signbit(v) ? "-0" : numberText(v);
+}
 
 Args::Args(napi_env env, const char* fn, const napi_value* argv, std::size_t argc,
            std::size_t expected, bool keepAlive)
@@ -74,13 +149,17 @@ std::string Args::describe(napi_value v) const {
     case napi_number: {
       double d = 0;
       napi_get_value_double(env_, v, &d);
-      return numberText(d);
+      return describeNumber(d);
     }
     case napi_string: {
-      char buf[40];
+      // As the TypeScript side: the first 40 UTF-16 units, then "...".
       std::size_t len = 0;
-      napi_get_value_string_utf8(env_, v, buf, sizeof buf, &len);
-      return std::string("the string '") + buf + (len >= sizeof buf - 1 ? "...'" : "'");
+      napi_get_value_string_utf16(env_, v, nullptr, 0, &len);
+      char16_t units[41];
+      std::size_t got = 0;
+      napi_get_value_string_utf16(env_, v, units, 41, &got);
+      const std::size_t keep = len > 40 ? 40 : got;
+      return "the string '" + utf8Of(units, keep) + (len > 40 ? "...'" : "'");
     }
     case napi_bigint: return "a bigint";
     case napi_symbol: return "a symbol";
@@ -92,8 +171,9 @@ std::string Args::describe(napi_value v) const {
         napi_typedarray_type tt;
         std::size_t len = 0;
         napi_get_typedarray_info(env_, v, &tt, &len, nullptr, nullptr, nullptr);
-        return std::string("a ") + typedArrayName(tt) + " of length " + std::to_string(len);
+        return "a " + constructorName(v, typedArrayName(tt)) + " of length " + std::to_string(len);
       }
+      if (napi_is_dataview(env_, v, &is) == napi_ok && is) return "a " + constructorName(v, "DataView");
       if (napi_is_array(env_, v, &is) == napi_ok && is) return "an Array";
       return "an object";
     }
@@ -105,7 +185,7 @@ index_t Args::dim(std::size_t i, const char* name) {
   double d = number(i, name);
   if (d < 0 || d != std::floor(d) || d > double(kMaxDim)) {
     rangeError(std::string(fn_) + ": " + name + " must be an integer in [0, " +
-               std::to_string(kMaxDim) + "], got " + numberText(d));
+               std::to_string(kMaxDim) + "], got " + describeNumber(d));
   }
   return index_t(d);
 }
@@ -114,7 +194,7 @@ index_t Args::offset(std::size_t i, const char* name) {
   double d = number(i, name);
   if (d < 0 || d != std::floor(d) || d > double(kMaxIndex)) {
     rangeError(std::string(fn_) + ": " + name + " must be a non-negative integer, got " +
-               numberText(d));
+               describeNumber(d));
   }
   return index_t(d);
 }
@@ -275,8 +355,7 @@ void Args::sameDType(const ArrayArg& a, const ArrayArg& b) {
 index_t Args::product(index_t a, index_t b, const char* what) {
   index_t r = 0;
   if (__builtin_mul_overflow(a, b, &r) || r > kMaxIndex) {
-    rangeError(std::string(fn_) + ": the size of " + what + " overflows (" +
-               std::to_string(a) + " x " + std::to_string(b) + ")");
+    rangeError(std::string(fn_) + ": the size of " + what + " overflows");
   }
   return r;
 }

@@ -87,9 +87,13 @@ class Args {
   index_t span(index_t rows, index_t cols, index_t ld, const char* what);
   index_t product(index_t a, index_t b, const char* what);
 
+  // Argument i as the messages print an actual value ("-0", "a DataView", "the string 'x'").
+  std::string describeArg(std::size_t i) const { return describe(arg(i)); }
+
  private:
   napi_value arg(std::size_t i) const { return argv_[i]; }
   std::string describe(napi_value v) const;  // a short text of an actual value for messages
+  std::string constructorName(napi_value v, const char* fallback) const;
   void keep(napi_value v);
   // Argument i as a typed array: its type, data, length and buffer in one N-API call (it fails
   // with napi_invalid_arg on a non-typed-array: false, out unset but for its name).
@@ -112,5 +116,10 @@ class Args {
 };
 
 std::size_t elementSize(DType t);
+
+// A number as JavaScript's String(v) writes it, and as the messages' "got" part does
+// (String(v), but -0 as "-0"): the TypeScript and C++ checks word their errors alike.
+std::string numberText(double v);
+std::string describeNumber(double v);
 
 }  // namespace nrnn::addon

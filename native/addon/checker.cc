@@ -84,24 +84,6 @@ inline double eval(ExprRef e, const Bound& b, const ArrayArg* arrays) {
   return evalCode(e, b, arrays);
 }
 
-std::string numberText(double v) {
-  char buf[40];
-  if (v == std::floor(v) && std::fabs(v) < 1e21) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-    return buf;
-  }
-  // Shortest text that reads back the same, as JavaScript prints a number.
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  // JavaScript writes exponents without leading zeros: 1e-7, not 1e-07.
-  std::string s = buf;
-  const auto e = s.find('e');
-  if (e != std::string::npos && e + 2 < s.size() && s[e + 2] == '0') s.erase(e + 2, 1);
-  return s;
-}
-
 [[noreturn]] void overflow(Args& a, const char* what) {
   a.rangeError(std::string(a.fn()) + ": the size of " + what + " overflows");
 }
@@ -148,7 +130,7 @@ void check(const KernelDecl& k, Args& a, Bound& b) {
         if (double(v) < least) {
           const char* label = d.widthCond < 0 || b.v[d.widthCond] != 0 ? d.widthYes : d.widthNo;
           a.rangeError(std::string(fn) + ": " + d.name + " must be >= " + numberText(least) + " (" + label + "), got " +
-                       std::to_string(v));
+                       a.describeArg(std::size_t(i)));
         }
         b.v[i] = double(v);
         break;
@@ -172,11 +154,11 @@ void check(const KernelDecl& k, Args& a, Bound& b) {
     const double v = b.v[ch.arg];
     const char* name = decl[ch.arg].name;
     if (ch.kind == CheckKind::AtLeast) {
-      if (v < ch.lo) a.rangeError(std::string(fn) + ": " + name + " must be >= " + numberText(ch.lo) + ", got " + numberText(v));
+      if (v < ch.lo) a.rangeError(std::string(fn) + ": " + name + " must be >= " + numberText(ch.lo) + ", got " + a.describeArg(ch.arg));
     } else if (ch.kind == CheckKind::In) {
       if (v < ch.lo || v >= ch.hi) {
         a.rangeError(std::string(fn) + ": " + name + " must be in [" + numberText(ch.lo) + ", " + numberText(ch.hi) + "), got " +
-                     numberText(v));
+                     a.describeArg(ch.arg));
       }
     } else if (eval(ch.require, b, arrays) == 0) {
       if (ch.rangeError) a.rangeError(ch.message);
