@@ -16,7 +16,7 @@ import { Vocabulary } from '../lib/data/vocabulary';
 import { CheckpointError } from '../lib/io/errors';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint } from '../lib/io/checkpoint';
 import { decodeSafetensors, encodeSafetensors } from '../lib/io/safetensors';
-import { drawMask, maskGenerator } from '../lib/nn/dropout';
+import { drawMask, maskGenerator, maskState } from '../lib/nn/dropout';
 import type { ModelInput, RNNModelOptions, Workspace } from '../lib/nn/model';
 import { measuredLog, Rng } from './helpers/check';
 import { central4, perParameterFd, worstRelative } from './helpers/model-fd';
@@ -142,6 +142,35 @@ describe('49 dropout: PyTorch semantics', () => {
       let same = 0;
       for (let i = 0; i < 256; i++) if (other[i] === base[i]) same++;
       expect(same).to.be.below(180); // ≈ 128 for independent masks
+    }
+  });
+
+  it('the dropoutMask kernel: every backend draws the bits of maskGenerator, at an offset, in both dtypes, with the dropped share ≈ p', () => {
+    const state = maskState(987654321, 42, 3);
+    for (const name of BACKENDS) {
+      const k = backends.get(name);
+      for (const p of [0, 1e-9, 0.1, 0.5, 0.9, 0.999999]) {
+        for (const Ctor of [Float32Array, Float64Array]) {
+          const n = 20000, off = 5;
+          const mask = new Ctor(n + off + 3).fill(-7);
+          k.dropoutMask(n, p, state[0], state[1], state[2], state[3], mask, off);
+          const g = maskGenerator(987654321, 42, 3);
+          const threshold = Math.round(p * 2 ** 32);
+          const keep = Ctor === Float32Array ? Math.fround(1 / (1 - p)) : 1 / (1 - p);
+          let dropped = 0;
+          for (let i = 0; i < n; i++) {
+            const want = g.nextUint32() < threshold ? 0 : keep;
+            if (mask[off + i] !== want) expect(mask[off + i], `${name} p ${p} ${Ctor.name}[${i}]`).to.equal(want);
+            if (want === 0) dropped++;
+          }
+          // untouched outside [off, off + n)
+          for (const i of [0, 4, n + off, n + off + 2]) expect(mask[i], `${name} ${Ctor.name}[${i}]`).to.equal(-7);
+          expect(Math.abs(dropped / n - p), `${name} p ${p}: dropped ${dropped} of ${n}`).to.be.below(0.012);
+        }
+      }
+      expect(() => k.dropoutMask(4, 1, 1, 2, 3, 4, new Float32Array(4), 0)).to.throw(RangeError, /dropoutMask: p must be in \[0, 1\), got 1/);
+      expect(() => k.dropoutMask(4, 0.5, 2 ** 32, 2, 3, 4, new Float32Array(4), 0)).to.throw(RangeError, /dropoutMask: s0 must be in \[0, 4294967296\), got 4294967296/);
+      expect(() => k.dropoutMask(5, 0.5, 1, 2, 3, 4, new Float32Array(4), 0)).to.throw(RangeError, /dropoutMask: mask is too short/);
     }
   });
 

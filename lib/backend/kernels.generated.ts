@@ -19,6 +19,8 @@ export interface Kernels {
   scale(n: number, alpha: number, x: FloatArray, offx: number): void;
   /** y ⊙= x (elementwise product in place: a dropout mask on a layer's output and on its gradient) */
   mulInPlace(n: number, x: FloatArray, offx: number, y: FloatArray, offy: number): void;
+  /** mask[0, n) = 0 with probability p, else 1/(1 − p): xoshiro128** started from the words s0..s3 (not all 0), an output r dropping when r < round(p·2^32) — RNNModel's dropout masks, bit for bit the same on every backend */
+  dropoutMask(n: number, p: number, s0: number, s1: number, s2: number, s3: number, mask: FloatArray, offMask: number): void;
   /** x[:] = value */
   fill(n: number, value: number, x: FloatArray, offx: number): void;
   /** y[:] = x[:] (y may be exactly x) */

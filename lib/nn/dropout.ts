@@ -6,13 +6,14 @@
 // (the contiguous copy the layer above reads, or the head's copy) and, in the backward, into
 // ∂J/∂output — the same mask, so the gradient is that of the masked function.
 //
-// Masks are drawn in TypeScript, the same on every backend. Each (model seed, training step,
+// Masks are drawn by the dropoutMask kernel, bit for bit the same on every backend. Each (model seed, training step,
 // slot) has its own generator, so the masks of step k do not depend on what ran before it: a run
 // resumed from a checkpoint at step N draws exactly the masks the uninterrupted run drew, and a
 // gradient check that repeats one step sees one fixed mask. Slot l is the output of layer l
 // (l < L − 1 between layers; l = L − 1 is the head's input).
 import { invalidRange, invalidType } from '../backend/errors';
-import type { FloatArray } from '../backend/types';
+import { dropoutMask } from '../backend/ts/elementwise';
+import type { FloatArray, Op } from '../backend/types';
 import { mix32, Random } from '../random';
 
 const TWO_POW_32 = 4294967296;
@@ -55,32 +56,16 @@ export function maskGenerator(seed: number, step: number, slot: number): Random 
 /**
  * Fills mask[0, n) for (seed, step, slot): each element 0 with probability p (a uint32 below
  * round(p·2^32)), else 1/(1 − p) rounded to the mask's dtype, as PyTorch's kept values x·1/(1 − p).
+ * The ts backend's dropoutMask kernel; a model records the same kernel as an op (maskOp), so
+ * the native backend draws its masks in C++, off the main thread in an async step.
  */
 export function drawMask(mask: FloatArray, n: number, p: number, seed: number, step: number, slot: number): void {
-  if (mask instanceof Float64Array) fill(mask, n, p, maskState(seed, step, slot));
-  else fill(mask, n, p, maskState(seed, step, slot));
+  const [s0, s1, s2, s3] = maskState(seed, step, slot);
+  dropoutMask(n, p, s0, s1, s2, s3, mask, 0);
 }
 
-/**
- * Random.nextUint32's xoshiro128** inlined over int32 locals: Random keeps its words as uint32
- * numbers, which above 2^31 are heap doubles, and measured 70–120 ns an element (a 512 × 2048
- * mask: ~90 ms, more than the training step); int32 locals stay in registers. Each output is
- * compared as a uint32 (>>> 0) with round(p·2^32).
- */
-function fill(mask: Float32Array | Float64Array, n: number, p: number, state: readonly number[]): void {
-  const threshold = Math.round(p * TWO_POW_32);
-  const keep = 1 / (1 - p);
-  let s0 = state[0] | 0, s1 = state[1] | 0, s2 = state[2] | 0, s3 = state[3] | 0;
-  for (let i = 0; i < n; i++) {
-    const x = Math.imul(s1, 5);
-    const r = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    mask[i] = r < threshold ? 0 : keep;
-  }
+/** The op that draws mask[0, n) for (seed, step, slot) on the backend running the program. */
+export function maskOp(mask: FloatArray, n: number, p: number, seed: number, step: number, slot: number): Op {
+  const [s0, s1, s2, s3] = maskState(seed, step, slot);
+  return ['dropoutMask', n, p, s0, s1, s2, s3, mask, 0];
 }

@@ -11,7 +11,7 @@ import type { FloatArray, Op } from '../backend/types';
 import type { Sequence } from '../tensor';
 import { inputArray, type ModelInput, type ModelTarget } from './batch';
 import type { CellKind, LayerContext } from './cells/types';
-import { drawMask } from './dropout';
+import { maskOp } from './dropout';
 import { dropoutOf, type ModelLayout, type RNNModelConfig } from './layout';
 import type { Workspace } from './workspace';
 
@@ -65,8 +65,8 @@ function headInputOf(model: RecordingModel, ws: Workspace): { data: FloatArray; 
  * left in ws.logits. `count` normalizes the loss (mean per token / per element). Without a
  * target the logits stay in ws.logits.
  *
- * `dropoutStep`: null records no dropout (inference, evaluation); a step number k draws the masks
- * of training step k now, into the workspace (a training one), and records them into the
+ * `dropoutStep`: null records no dropout (inference, evaluation); a step number k records the
+ * drawing of training step k's masks into the workspace (a training one) and their use in the
  * forward; recordBackward then applies the same masks. A model without dropout records the same
  * ops either way.
  */
@@ -80,7 +80,7 @@ export function recordForward(model: RecordingModel, ops: Op[], ws: Workspace, i
     if (!drops(model, ws, l)) continue;
     const mask = ws.layers[l].mask;
     if (mask.length !== nc * TM) throw new Error('recordForward: dropout needs a training workspace (RNNModel.workspace)');
-    drawMask(mask, nc * TM, dropoutOf(config, l), config.seed, dropoutStep as number, l);
+    ops.push(maskOp(mask, nc * TM, dropoutOf(config, l), config.seed, dropoutStep as number, l));
   }
   ops.push(['fill', 2, 0, ws.scalars, 0]);
   for (let l = 0; l < L; l++) {

@@ -43,6 +43,14 @@ double run_mulInPlace(const Bound& b) {
   });
 }
 
+double run_dropoutMask(const Bound& b) {
+  using namespace arg::dropoutMask;
+  // The state words are declared integers in [0, 2^32).
+  const std::uint32_t state[4] = {std::uint32_t(b.i(s0)), std::uint32_t(b.i(s1)),
+                                  std::uint32_t(b.i(s2)), std::uint32_t(b.i(s3))};
+  return NRNN_RUN_TYPED(T, dropout_mask<T>(b.i(n), b.num(p), state, b.ptr<T>(mask)));
+}
+
 double run_fill(const Bound& b) {
   using namespace arg::fill;
   return NRNN_RUN_TYPED(T, nrnn::fill<T>(b.i(n), T(b.num(value)), b.ptr<T>(x)));

@@ -128,6 +128,30 @@ void mul_in_place(index_t n, const T* x, T* y) {
   for (index_t i = 0; i < n; ++i) y[i] *= x[i];
 }
 
+template <typename T>
+void dropout_mask(index_t n, double p, const std::uint32_t state[4], T* mask) {
+  // round(p·2^32) as JavaScript's Math.round (halves up); p·2^32 is exact in a double.
+  const double x = p * 4294967296.0;
+  double rounded = std::floor(x);
+  if (x - rounded >= 0.5) rounded += 1;
+  const std::uint64_t threshold = std::uint64_t(rounded);  // <= 2^32
+  const T keep = T(1.0 / (1.0 - p));
+  std::uint32_t s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
+  for (index_t i = 0; i < n; ++i) {
+    const std::uint32_t v = s1 * 5u;
+    const std::uint32_t r = ((v << 7) | (v >> 25)) * 9u;
+    const std::uint32_t t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >> 21);
+    // keep · 1 or keep · 0, without a branch (which would mispredict at random).
+    mask[i] = keep * T(std::uint64_t(r) >= threshold);
+  }
+}
+
 // x[:] = value
 template <typename T>
 void fill(index_t n, T value, T* x) {
@@ -188,6 +212,7 @@ void clip_by_value(index_t n, T limit, T* x) {
   template void axpy<T>(index_t, T, const T*, T*);                                          \
   template void scale<T>(index_t, T, T*);                                                   \
   template void mul_in_place<T>(index_t, const T*, T*);                                     \
+  template void dropout_mask<T>(index_t, double, const std::uint32_t[4], T*);               \
   template void fill<T>(index_t, T, T*);                                                    \
   template void copy<T>(index_t, const T*, T*);                                             \
   template void copy_matrix<T>(index_t, index_t, const T*, index_t, T*, index_t);           \

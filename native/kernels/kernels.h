@@ -68,6 +68,13 @@ void scale(index_t n, T alpha, T* x);
 template <typename T>
 void mul_in_place(index_t n, const T* x, T* y);
 
+// mask[0, n) = 0 with probability p, else T(1/(1 − p)): xoshiro128** from state[0..3], an
+// output r dropping when r < round(p·2^32). RNNModel's dropout masks (lib/nn/dropout.ts
+// derives the state from the model seed, the training step and the layer); the ts twin
+// draws the same bits.
+template <typename T>
+void dropout_mask(index_t n, double p, const std::uint32_t state[4], T* mask);
+
 // x[:] = value
 template <typename T>
 void fill(index_t n, T value, T* x);

@@ -3,7 +3,7 @@
 import type { Kernels } from '../types';
 import { activationBackward, activationForward } from './activation';
 import {
-  addBias, axpy, clipByValue, copy, copyMatrix, fill, mulInPlace, rowSum, scale, sumSquares,
+  addBias, axpy, clipByValue, copy, copyMatrix, dropoutMask, fill, mulInPlace, rowSum, scale, sumSquares,
 } from './elementwise';
 import { gatherColumns, scatterAddColumns } from './gather';
 import { gemm } from './gemm';
@@ -22,6 +22,7 @@ export const tsKernels: Kernels = {
   axpy,
   scale,
   mulInPlace,
+  dropoutMask,
   fill,
   copy,
   copyMatrix,
