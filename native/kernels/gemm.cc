@@ -401,26 +401,6 @@ void gemm_parallel_m(const Problem<T>& pr, int nt) {
   }
 }
 
-// Parallel over N for short, wide products (too few rows to share out): each thread runs
-// all five loops on its own column block with its own buffers.
-template <typename T>
-void gemm_parallel_n(const Problem<T>& pr, int nt) {
-  struct Job {
-    const Problem<T>* pr;
-    index_t npanels;
-    int nt;
-  };
-  const Job job{&pr, (pr.N + pr.uk->nr - 1) / pr.uk->nr, nt};
-  const Job* jp = &job;
-  parallel_for(nt, [jp](index_t b, index_t e) {
-    const Problem<T>& p = *jp->pr;
-    const index_t NR = p.uk->nr;
-    const index_t n0 = std::min(p.N, NR * (jp->npanels * b / jp->nt));
-    const index_t n1 = std::min(p.N, NR * (jp->npanels * e / jp->nt));
-    if (n0 < n1) gemm_block(p, 0, p.M, n0, n1);
-  });
-}
-
 // Small products with row-major B: no packing at all. The table's tile kernel reads A in
 // place (through its rows, or its columns when transposed) and B in place (rows ldb apart);
 // K <= KC, so the whole product is one pass of the jr and ir loops. Packing would copy
@@ -438,23 +418,31 @@ void gemm_small(const Problem<T>& pr, index_t m0, index_t m1) {
   }
 }
 
-// Parallel over rows in one fork-join: each thread runs all five loops on its own rows
-// (whole MR panels) with its own packing buffers; B is packed by every thread.
+// One fork-join, each thread running all five loops on its own block of whole panels, with
+// its own packing buffers: a block of columns (`columns`: each thread packs its B panels and
+// all of A) or of rows (each packs all of B).
 template <typename T>
-void gemm_parallel_rows(const Problem<T>& pr, int nt) {
+void gemm_parallel_blocks(const Problem<T>& pr, int nt, bool columns) {
   struct Job {
     const Problem<T>* pr;
-    index_t mpanels;
+    bool columns;
+    index_t panels;
     int nt;
   };
-  const Job job{&pr, (pr.M + pr.uk->mr - 1) / pr.uk->mr, nt};
+  const index_t width = columns ? pr.uk->nr : pr.uk->mr, extent = columns ? pr.N : pr.M;
+  const Job job{&pr, columns, (extent + width - 1) / width, nt};
   const Job* jp = &job;
   parallel_for(nt, [jp](index_t b, index_t e) {
     const Problem<T>& p = *jp->pr;
-    const index_t MR = p.uk->mr;
-    const index_t m0 = std::min(p.M, MR * (jp->mpanels * b / jp->nt));
-    const index_t m1 = std::min(p.M, MR * (jp->mpanels * e / jp->nt));
-    if (m0 < m1) gemm_block(p, m0, m1, 0, p.N);
+    const index_t w = jp->columns ? p.uk->nr : p.uk->mr, end = jp->columns ? p.N : p.M;
+    const index_t i0 = std::min(end, w * (jp->panels * b / jp->nt));
+    const index_t i1 = std::min(end, w * (jp->panels * e / jp->nt));
+    if (i0 >= i1) return;
+    if (jp->columns) {
+      gemm_block(p, 0, p.M, i0, i1);
+    } else {
+      gemm_block(p, i0, i1, 0, p.N);
+    }
   });
 }
 
@@ -634,13 +622,13 @@ void gemm(bool transA, bool transB, index_t M, index_t N, index_t K, T alpha, co
   // 128x4096 +10%, 256x1024 +5%, 256x256x2048 NT +12%, square shapes within 1%; with more
   // rows than columns the row split stays ahead (2048x256: 468 against 445 GFLOP/s).
   if (nt > 1 && npanels >= 2 * nt && N >= M) {
-    gemm_parallel_n(pr, nt);
+    gemm_parallel_blocks(pr, nt, true);
   } else if (nt > 1 && mpanels >= 2 * nt && few_joins) {
-    gemm_parallel_rows(pr, nt);
+    gemm_parallel_blocks(pr, nt, false);
   } else if (nt > 1 && mpanels >= 2 * nt) {
     gemm_parallel_m(pr, nt);
   } else if (nt > 1 && npanels >= 2 * nt) {
-    gemm_parallel_n(pr, nt);
+    gemm_parallel_blocks(pr, nt, true);
   } else {
     gemm_block(pr, 0, M, 0, N);
   }
