@@ -94,6 +94,30 @@ describe('05 argument checking', () => {
     });
   }
 
+  it('a malformed program gets the same TypeError, word for word, from every backend (the native one hands it to the addon)', async () => {
+    const C = f32(4);
+    const programs: unknown[] = [
+      'fill', null, [1], [[]], [['fill', 1, 7, C, 0], 'fill'], [[7, 1]], [[null]], [['nope', 1]], [['constructor']], [['__proto__', 1]],
+      [['fill\0', 1, 7, C, 0]], [['fill', 1, 7, C]], [['fill', 1, 7, C, 0, 0]], [['fill', 1, 7, C, 0], ['gemm']],
+      [['fill', 1, 7, C, 0], 'x'.repeat(60)], [['n'.repeat(60), 1]], [new Float32Array(2)], [['fill', 1.5, 7, C, 0]],
+    ];
+    for (const [k, program] of programs.entries()) {
+      const messages = new Map<string, string>();
+      for (const name of backends.available()) {
+        let err: unknown = null;
+        try {
+          await backends.get(name).run(program as never);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${name} program ${k}`).to.be.instanceOf(k === programs.length - 1 ? RangeError : TypeError);
+        messages.set(name, (err as Error).message);
+      }
+      expect(new Set(messages.values()).size, `program ${k}: ${JSON.stringify([...messages])}`).to.equal(1);
+    }
+    expect(C.every((v) => v === 0)).to.equal(true);
+  });
+
   it('rejects a malformed async program before running any of it', async () => {
     for (const name of backends.available()) {
       const b = backends.get(name);

@@ -3,7 +3,7 @@
 // messages as the TypeScript checks of the ts backend).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validateProgram, KERNEL_NAMES } from './validate';
+import { KERNEL_NAMES } from './validate';
 import { invalidRange, invalidType } from './errors';
 import { MAX_THREADS } from './limits';
 import type { Backend, Kernels, Op } from './types';
@@ -109,8 +109,9 @@ export function createNativeBackend(addon: Addon): Backend & { addon: Addon } {
   const backend: Record<string, unknown> = {
     name: 'native',
     addon,
+    // The addon checks every op before it runs any (the same checks and messages as
+    // validateProgram, which the ts backend runs): no TypeScript pass over the program first.
     async run(program: readonly Op[]): Promise<void> {
-      validateProgram(program);
       return addon.run(program);
     },
     getNumThreads: () => addon.getNumThreads(),

@@ -41,8 +41,11 @@ export function validateProgram(program: unknown): asserts program is readonly O
   if (!Array.isArray(program)) throw new TypeError('run: program must be an Array of [name, ...args] ops');
   for (let k = 0; k < program.length; k++) {
     const op: unknown = program[k];
-    if (!Array.isArray(op) || typeof op[0] !== 'string' || !Object.prototype.hasOwnProperty.call(validators, op[0])) {
-      throw new TypeError(`run: program[${k}] must be [kernelName, ...args], got ${Array.isArray(op) ? describe(op[0]) : describe(op)}`);
+    // Worded as the addon's run() words them (the native backend hands programs straight to it).
+    if (!Array.isArray(op)) throw new TypeError(`run: program[${k}] must be an Array [name, ...args], got ${describe(op)}`);
+    if (typeof op[0] !== 'string') throw new TypeError(`run: program[${k}][0] must be a kernel name, got ${describe(op[0])}`);
+    if (!Object.prototype.hasOwnProperty.call(validators, op[0])) {
+      throw new TypeError(`run: program[${k}] names an unknown kernel, got ${describe(op[0])}`);
     }
     const name = op[0] as KernelName;
     // Count before copying: an op of length 2^32 - 1 would otherwise be spread element by element.

@@ -60,7 +60,7 @@ std::string utf8Of(const char16_t* u, std::size_t n) {
 
 // v.constructor.name, as the TypeScript side prints a view (a Buffer is "a Buffer"), or
 // `fallback` when that is not a string.
-std::string Args::constructorName(napi_value v, const char* fallback) const {
+static std::string constructorName(napi_env env_, napi_value v, const char* fallback) {
   napi_value ctor, name;
   napi_valuetype t;
   if (napi_get_named_property(env_, v, "constructor", &ctor) != napi_ok ||
@@ -135,7 +135,7 @@ void Args::rangeError(const std::string& message) const {
   throw Napi::RangeError::New(env_, message);
 }
 
-std::string Args::describe(napi_value v) const {
+std::string describeValue(napi_env env_, napi_value v) {
   napi_valuetype t;
   if (napi_typeof(env_, v, &t) != napi_ok) return "an unknown value";
   switch (t) {
@@ -171,9 +171,9 @@ std::string Args::describe(napi_value v) const {
         napi_typedarray_type tt;
         std::size_t len = 0;
         napi_get_typedarray_info(env_, v, &tt, &len, nullptr, nullptr, nullptr);
-        return "a " + constructorName(v, typedArrayName(tt)) + " of length " + std::to_string(len);
+        return "a " + constructorName(env_, v, typedArrayName(tt)) + " of length " + std::to_string(len);
       }
-      if (napi_is_dataview(env_, v, &is) == napi_ok && is) return "a " + constructorName(v, "DataView");
+      if (napi_is_dataview(env_, v, &is) == napi_ok && is) return "a " + constructorName(env_, v, "DataView");
       if (napi_is_array(env_, v, &is) == napi_ok && is) return "an Array";
       return "an object";
     }

@@ -33,6 +33,9 @@ constexpr index_t kMaxDim = (index_t{1} << 31) - 1;
 // Largest offset / leading dimension: the largest safe integer of a JS number.
 constexpr index_t kMaxIndex = (index_t{1} << 53) - 1;
 
+// A short text of an actual value for messages, as lib/backend/errors.ts describe() writes it.
+std::string describeValue(napi_env env, napi_value v);
+
 class Args {
  public:
   // argv/argc are the call's arguments (a sync call's, or one op of an async program).
@@ -92,8 +95,7 @@ class Args {
 
  private:
   napi_value arg(std::size_t i) const { return argv_[i]; }
-  std::string describe(napi_value v) const;  // a short text of an actual value for messages
-  std::string constructorName(napi_value v, const char* fallback) const;
+  std::string describe(napi_value v) const { return describeValue(env_, v); }
   void keep(napi_value v);
   // Argument i as a typed array: its type, data, length and buffer in one N-API call (it fails
   // with napi_invalid_arg on a non-typed-array: false, out unset but for its name).

@@ -64,20 +64,23 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
       Napi::Value opValue = program.Get(k);
       if (!opValue.IsArray()) {
         throw Napi::TypeError::New(env, "run: program[" + std::to_string(k) +
-                                            "] must be an Array [name, ...args]");
+                                            "] must be an Array [name, ...args], got " +
+                                            describeValue(env, opValue));
       }
       Napi::Array op = opValue.As<Napi::Array>();
       const uint32_t len = op.Length();
       Napi::Value nameValue = len > 0 ? op.Get(uint32_t{0}) : env.Undefined();
       if (!nameValue.IsString()) {
         throw Napi::TypeError::New(env, "run: program[" + std::to_string(k) +
-                                            "][0] must be a kernel name");
+                                            "][0] must be a kernel name, got " +
+                                            describeValue(env, nameValue));
       }
       const std::string name = nameValue.As<Napi::String>().Utf8Value();
       const KernelDecl* spec = findKernel(name);
       if (spec == nullptr) {
         throw Napi::TypeError::New(env, "run: program[" + std::to_string(k) +
-                                            "] names an unknown kernel '" + name.substr(0, 40) + "'");
+                                            "] names an unknown kernel, got " +
+                                            describeValue(env, nameValue));
       }
       // Count before reading: an op of length 2^32 - 1 must not size a vector of that length.
       if (len - 1 != spec->argc) {
