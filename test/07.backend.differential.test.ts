@@ -40,6 +40,35 @@ describe('07 TypeScript and C++ checks agree', function () {
     expect(r.rejected.RangeError ?? 0).to.be.greaterThan(r.calls / 10);
   });
 
+  (hasNative ? it : it.skip)('numbers in messages: the addon writes every double as JavaScript\'s String does', () => {
+    const raw = require(backends.nativeFile() as string) as Record<string, (...a: unknown[]) => unknown>;
+    const ts = backends.get('ts') as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const messageOf = (k: Record<string, (...a: unknown[]) => unknown>, v: number): string => {
+      try {
+        k.scale(v, 1, new Float32Array(1), 0);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    const values = [-0, 0.5, -1.5, 1e21, 1e-7, 1.5e-7, 123456789012345680000, 2 ** 53 + 2, 2 ** 31, 5e-324, -1.7976931348623157e308,
+      0.1, 1 / 3, 2 / 3, 1e-6, 9.999999999999999e20, 1e300, 4.35, 0.000001234, -2147483648.5, NaN, Infinity, -Infinity];
+    let seed = 12345;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 3000; i++) {
+      const mag = Math.floor(next() * 80) - 40;
+      values.push((next() - 0.5) * 10 ** mag, -Math.floor(next() * 2 ** 53) / 10 ** Math.floor(next() * 25));
+    }
+    let compared = 0;
+    for (const v of values) {
+      const want = messageOf(ts, v);
+      if (want === 'accepted') continue;
+      expect(messageOf(raw, v), String(v)).to.equal(want);
+      compared++;
+    }
+    expect(compared).to.be.greaterThan(5000);
+  });
+
   (hasNative ? it : it.skip)('the comparison can fail: a loosened declaration accepts a call the addon table refuses', () => {
     // A declaration whose TS side differs from the addon's table (lr allowed down to -1): the
     // differential check must see the raw addon refuse what the TS checks accept.

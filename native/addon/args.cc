@@ -1,7 +1,7 @@
 #include "addon/args.h"
 
-#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -83,15 +83,24 @@ static std::string constructorName(napi_env env_, napi_value v, const char* fall
 
 std::size_t elementSize(DType t) { return t == DType::F32 ? 4 : 8; }
 
-// ECMAScript's Number::toString: the shortest digits that read back as v (std::to_chars),
-// laid out fixed for decimal exponents in [-6, 21) and as d.ddde+x otherwise.
+// ECMAScript's Number::toString: the shortest digits that read back as v, laid out fixed for
+// decimal exponents in [-6, 21) and as d.ddde+x otherwise. The digits come from printf's
+// correctly rounded %.*e at increasing precision (the first that reads back is the shortest,
+// and the nearest of that length, as JavaScript picks): std::to_chars would do it in one call,
+// but its floating-point form is missing from the C++ libraries of GCC < 11 and older macOS.
 std::string numberText(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   if (v == 0) return "0";
   char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, std::fabs(v), std::chars_format::scientific);
-  const std::string sci(buf, r.ptr);  // d[.ddd]e[+-]xx
+  const double a = std::fabs(v);
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*e", digits - 1, a);
+    if (std::strtod(buf, nullptr) == a) break;
+  }
+  // d[.ddd]e[+-]xx, never with trailing zeros in the fraction (fewer digits would have read
+  // back the same value, and been found first).
+  const std::string sci(buf);
   const std::size_t e = sci.find('e');
   const std::string digits = sci.substr(0, 1) + (e > 2 ? sci.substr(2, e - 2) : std::string());
   const int k = int(digits.size());
