@@ -1,4 +1,5 @@
-// In-register transposes for the x86 packing routines (8x8 floats, 4x4 doubles), shared by
+// In-register transposes for the x86 packing routines (8x8 floats, 4x4 doubles), and blocks
+// turned around through them (strided loads, transpose, strided stores), shared by
 // the AVX2 and AVX-512 files. Same include contract as gemm_ukernel_body.h: the including
 // file defines NRNN_UK_TARGET (and includes that header first), and every copy has
 // internal linkage compiled for the includer's target.
@@ -38,6 +39,34 @@ NRNN_UK_INLINE void transpose4(__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r
   r1 = _mm256_permute2f128_pd(t1, t3, 0x20);
   r2 = _mm256_permute2f128_pd(t0, t2, 0x31);
   r3 = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+
+// The 8x8 block s[i*ls + j] written turned around: d[j*ds + i] = s[i*ls + j] (i, j < 8).
+NRNN_UK_INLINE void transpose8_block(const float* s, index_t ls, float* d, index_t ds) {
+  __m256 r0 = _mm256_loadu_ps(s + 0 * ls), r1 = _mm256_loadu_ps(s + 1 * ls);
+  __m256 r2 = _mm256_loadu_ps(s + 2 * ls), r3 = _mm256_loadu_ps(s + 3 * ls);
+  __m256 r4 = _mm256_loadu_ps(s + 4 * ls), r5 = _mm256_loadu_ps(s + 5 * ls);
+  __m256 r6 = _mm256_loadu_ps(s + 6 * ls), r7 = _mm256_loadu_ps(s + 7 * ls);
+  transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
+  _mm256_storeu_ps(d + 0 * ds, r0);
+  _mm256_storeu_ps(d + 1 * ds, r1);
+  _mm256_storeu_ps(d + 2 * ds, r2);
+  _mm256_storeu_ps(d + 3 * ds, r3);
+  _mm256_storeu_ps(d + 4 * ds, r4);
+  _mm256_storeu_ps(d + 5 * ds, r5);
+  _mm256_storeu_ps(d + 6 * ds, r6);
+  _mm256_storeu_ps(d + 7 * ds, r7);
+}
+
+// The 4x4 block of doubles likewise: d[j*ds + i] = s[i*ls + j] (i, j < 4).
+NRNN_UK_INLINE void transpose4_block(const double* s, index_t ls, double* d, index_t ds) {
+  __m256d r0 = _mm256_loadu_pd(s + 0 * ls), r1 = _mm256_loadu_pd(s + 1 * ls);
+  __m256d r2 = _mm256_loadu_pd(s + 2 * ls), r3 = _mm256_loadu_pd(s + 3 * ls);
+  transpose4(r0, r1, r2, r3);
+  _mm256_storeu_pd(d + 0 * ds, r0);
+  _mm256_storeu_pd(d + 1 * ds, r1);
+  _mm256_storeu_pd(d + 2 * ds, r2);
+  _mm256_storeu_pd(d + 3 * ds, r3);
 }
 
 }  // namespace

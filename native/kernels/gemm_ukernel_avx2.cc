@@ -167,23 +167,8 @@ NRNN_UK_TARGET void pack_b_f32(index_t kc, index_t nc, const float* b, index_t r
     // Transposed B: rows of storage are columns of op(B); 8x8 blocks turn them around.
     index_t p = 0;
     for (; p + 8 <= kc; p += 8) {
-      for (int h = 0; h < 2; ++h) {
-        const float* s = src + (8 * h) * csb + p;
-        __m256 r0 = _mm256_loadu_ps(s + 0 * csb), r1 = _mm256_loadu_ps(s + 1 * csb);
-        __m256 r2 = _mm256_loadu_ps(s + 2 * csb), r3 = _mm256_loadu_ps(s + 3 * csb);
-        __m256 r4 = _mm256_loadu_ps(s + 4 * csb), r5 = _mm256_loadu_ps(s + 5 * csb);
-        __m256 r6 = _mm256_loadu_ps(s + 6 * csb), r7 = _mm256_loadu_ps(s + 7 * csb);
-        transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
-        float* d = dst + p * NR + 8 * h;
-        _mm256_storeu_ps(d + 0 * NR, r0);
-        _mm256_storeu_ps(d + 1 * NR, r1);
-        _mm256_storeu_ps(d + 2 * NR, r2);
-        _mm256_storeu_ps(d + 3 * NR, r3);
-        _mm256_storeu_ps(d + 4 * NR, r4);
-        _mm256_storeu_ps(d + 5 * NR, r5);
-        _mm256_storeu_ps(d + 6 * NR, r6);
-        _mm256_storeu_ps(d + 7 * NR, r7);
-      }
+      for (int h = 0; h < 2; ++h)
+        transpose8_block(src + (8 * h) * csb + p, csb, dst + p * NR + 8 * h, NR);
     }
     for (; p < kc; ++p)
       for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[j * csb + p];
@@ -265,17 +250,8 @@ NRNN_UK_TARGET void pack_b_f64(index_t kc, index_t nc, const double* b, index_t 
     }
     index_t p = 0;
     for (; p + 4 <= kc; p += 4) {
-      for (int h = 0; h < 2; ++h) {
-        const double* s = src + (4 * h) * csb + p;
-        __m256d r0 = _mm256_loadu_pd(s + 0 * csb), r1 = _mm256_loadu_pd(s + 1 * csb);
-        __m256d r2 = _mm256_loadu_pd(s + 2 * csb), r3 = _mm256_loadu_pd(s + 3 * csb);
-        transpose4(r0, r1, r2, r3);
-        double* d = dst + p * NR + 4 * h;
-        _mm256_storeu_pd(d + 0 * NR, r0);
-        _mm256_storeu_pd(d + 1 * NR, r1);
-        _mm256_storeu_pd(d + 2 * NR, r2);
-        _mm256_storeu_pd(d + 3 * NR, r3);
-      }
+      for (int h = 0; h < 2; ++h)
+        transpose4_block(src + (4 * h) * csb + p, csb, dst + p * NR + 4 * h, NR);
     }
     for (; p < kc; ++p)
       for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[j * csb + p];

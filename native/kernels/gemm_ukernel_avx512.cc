@@ -256,9 +256,10 @@ NRNN_UK_TARGET void tile_direct(index_t k, typename V::T alpha, const typename V
 // One function per row count and A layout (called, not inlined: inlined, the 48 variants made
 // one giant function that GCC compiled slowly and without full debug information).
 template <class V, class AP, int M>
-NRNN_UK_TARGET __attribute__((noinline)) void tile_cols(index_t n, index_t k, typename V::T alpha, AP ap,
-                              const typename V::T* b, index_t ldb, typename V::T beta,
-                              typename V::T* c, index_t ldc) {
+NRNN_UK_TARGET __attribute__((noinline)) void tile_cols(index_t n, index_t k, typename V::T alpha,
+                                                        AP ap, const typename V::T* b, index_t ldb,
+                                                        typename V::T beta, typename V::T* c,
+                                                        index_t ldc) {
   if (n <= V::W) {
     tile<V, AP, M, 1, true, false>(k, alpha, ap, b, ldb, V::mask(n), beta, c, ldc);
   } else {
@@ -360,25 +361,18 @@ NRNN_UK_TARGET void pack_a_f32(index_t mc, index_t kc, const float* a, index_t r
     if (m == kMR && csa == 1) {
       index_t p = 0;
       for (; p + 8 <= kc; p += 8) {
-        __m256 r0 = _mm256_loadu_ps(src + 0 * rsa + p), r1 = _mm256_loadu_ps(src + 1 * rsa + p);
-        __m256 r2 = _mm256_loadu_ps(src + 2 * rsa + p), r3 = _mm256_loadu_ps(src + 3 * rsa + p);
-        __m256 r4 = _mm256_loadu_ps(src + 4 * rsa + p), r5 = _mm256_loadu_ps(src + 5 * rsa + p);
-        __m256 r6 = _mm256_loadu_ps(src + 6 * rsa + p), r7 = _mm256_loadu_ps(src + 7 * rsa + p);
+        float* d = dst + p * kMR;
+        transpose8_block(src + p, rsa, d, kMR);  // rows 0-7
         const __m256 s0 = _mm256_loadu_ps(src + 8 * rsa + p);
         const __m256 s1 = _mm256_loadu_ps(src + 9 * rsa + p);
         const __m256 s2 = _mm256_loadu_ps(src + 10 * rsa + p);
         const __m256 s3 = _mm256_loadu_ps(src + 11 * rsa + p);
-        transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
         // Rows 8-11: a 4x8 transpose, u[j] = [column j | column j + 4] (8 shuffles where
         // an 8x8 transpose with four zero rows took 24; pack_a measured ~1.3x faster).
         const __m256 t0 = _mm256_unpacklo_ps(s0, s1), t1 = _mm256_unpackhi_ps(s0, s1);
         const __m256 t2 = _mm256_unpacklo_ps(s2, s3), t3 = _mm256_unpackhi_ps(s2, s3);
         const __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xEE),
                              _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xEE)};
-        float* d = dst + p * kMR;
-        const __m256 lo[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j) _mm256_storeu_ps(d + j * kMR, lo[j]);
 #pragma GCC unroll 4
         for (int j = 0; j < 4; ++j) {
           _mm_storeu_ps(d + j * kMR + 8, _mm256_castps256_ps128(u[j]));
@@ -407,16 +401,7 @@ NRNN_UK_TARGET void pack_a_f64(index_t mc, index_t kc, const double* a, index_t 
       for (; p + 4 <= kc; p += 4) {
         double* d = dst + p * kMR;
 #pragma GCC unroll 3
-        for (int g = 0; g < 3; ++g) {
-          const double* s = src + 4 * g * rsa + p;
-          __m256d r0 = _mm256_loadu_pd(s), r1 = _mm256_loadu_pd(s + rsa);
-          __m256d r2 = _mm256_loadu_pd(s + 2 * rsa), r3 = _mm256_loadu_pd(s + 3 * rsa);
-          transpose4(r0, r1, r2, r3);
-          _mm256_storeu_pd(d + 0 * kMR + 4 * g, r0);
-          _mm256_storeu_pd(d + 1 * kMR + 4 * g, r1);
-          _mm256_storeu_pd(d + 2 * kMR + 4 * g, r2);
-          _mm256_storeu_pd(d + 3 * kMR + 4 * g, r3);
-        }
+        for (int g = 0; g < 3; ++g) transpose4_block(src + 4 * g * rsa + p, rsa, d + 4 * g, kMR);
       }
       for (; p < kc; ++p)
         for (int r = 0; r < kMR; ++r) dst[p * kMR + r] = src[r * rsa + p];
@@ -447,23 +432,8 @@ NRNN_UK_TARGET void pack_b_f32(index_t kc, index_t nc, const float* b, index_t r
       index_t p = 0;
       for (; p + 8 <= kc; p += 8) {
 #pragma GCC unroll 4
-        for (int h = 0; h < 4; ++h) {
-          const float* s = src + (8 * h) * csb + p;
-          __m256 r0 = _mm256_loadu_ps(s + 0 * csb), r1 = _mm256_loadu_ps(s + 1 * csb);
-          __m256 r2 = _mm256_loadu_ps(s + 2 * csb), r3 = _mm256_loadu_ps(s + 3 * csb);
-          __m256 r4 = _mm256_loadu_ps(s + 4 * csb), r5 = _mm256_loadu_ps(s + 5 * csb);
-          __m256 r6 = _mm256_loadu_ps(s + 6 * csb), r7 = _mm256_loadu_ps(s + 7 * csb);
-          transpose8(r0, r1, r2, r3, r4, r5, r6, r7);
-          float* d = dst + p * NR + 8 * h;
-          _mm256_storeu_ps(d + 0 * NR, r0);
-          _mm256_storeu_ps(d + 1 * NR, r1);
-          _mm256_storeu_ps(d + 2 * NR, r2);
-          _mm256_storeu_ps(d + 3 * NR, r3);
-          _mm256_storeu_ps(d + 4 * NR, r4);
-          _mm256_storeu_ps(d + 5 * NR, r5);
-          _mm256_storeu_ps(d + 6 * NR, r6);
-          _mm256_storeu_ps(d + 7 * NR, r7);
-        }
+        for (int h = 0; h < 4; ++h)
+          transpose8_block(src + (8 * h) * csb + p, csb, dst + p * NR + 8 * h, NR);
       }
       for (; p < kc; ++p)
         for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[j * csb + p];
