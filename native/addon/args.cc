@@ -56,30 +56,30 @@ std::string utf8Of(const char16_t* u, std::size_t n) {
   return s;
 }
 
-}  // namespace
-
 // v.constructor.name, as the TypeScript side prints a view (a Buffer is "a Buffer"), or
-// `fallback` when that is not a string.
-static std::string constructorName(napi_env env_, napi_value v, const char* fallback) {
+// `fallback` when that is not a string (a throwing getter's exception is cleared).
+std::string constructorName(napi_env env, napi_value v, const char* fallback) {
   napi_value ctor, name;
   napi_valuetype t;
-  if (napi_get_named_property(env_, v, "constructor", &ctor) != napi_ok ||
-      napi_typeof(env_, ctor, &t) != napi_ok || t != napi_function ||
-      napi_get_named_property(env_, ctor, "name", &name) != napi_ok ||
-      napi_typeof(env_, name, &t) != napi_ok || t != napi_string) {
+  if (napi_get_named_property(env, v, "constructor", &ctor) != napi_ok ||
+      napi_typeof(env, ctor, &t) != napi_ok || t != napi_function ||
+      napi_get_named_property(env, ctor, "name", &name) != napi_ok ||
+      napi_typeof(env, name, &t) != napi_ok || t != napi_string) {
     bool pending = false;
-    if (napi_is_exception_pending(env_, &pending) == napi_ok && pending) {
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
       napi_value ignored;
-      napi_get_and_clear_last_exception(env_, &ignored);
+      napi_get_and_clear_last_exception(env, &ignored);
     }
     return fallback;
   }
   std::size_t len = 0;
-  napi_get_value_string_utf16(env_, name, nullptr, 0, &len);
-  std::u16string units(len, u'\0');
-  napi_get_value_string_utf16(env_, name, units.data(), len + 1, &len);
+  napi_get_value_string_utf16(env, name, nullptr, 0, &len);
+  std::vector<char16_t> units(len + 1);  // N-API writes a terminator too
+  napi_get_value_string_utf16(env, name, units.data(), units.size(), &len);
   return utf8Of(units.data(), len);
 }
+
+}  // namespace
 
 std::size_t elementSize(DType t) { return t == DType::F32 ? 4 : 8; }
 
@@ -144,29 +144,29 @@ void Args::rangeError(const std::string& message) const {
   throw Napi::RangeError::New(env_, message);
 }
 
-std::string describeValue(napi_env env_, napi_value v) {
+std::string describeValue(napi_env env, napi_value v) {
   napi_valuetype t;
-  if (napi_typeof(env_, v, &t) != napi_ok) return "an unknown value";
+  if (napi_typeof(env, v, &t) != napi_ok) return "an unknown value";
   switch (t) {
     case napi_undefined: return "undefined";
     case napi_null: return "null";
     case napi_boolean: {
       bool b = false;
-      napi_get_value_bool(env_, v, &b);
+      napi_get_value_bool(env, v, &b);
       return b ? "true" : "false";
     }
     case napi_number: {
       double d = 0;
-      napi_get_value_double(env_, v, &d);
+      napi_get_value_double(env, v, &d);
       return describeNumber(d);
     }
     case napi_string: {
       // As the TypeScript side: the first 40 UTF-16 units, then "...".
       std::size_t len = 0;
-      napi_get_value_string_utf16(env_, v, nullptr, 0, &len);
+      napi_get_value_string_utf16(env, v, nullptr, 0, &len);
       char16_t units[41];
       std::size_t got = 0;
-      napi_get_value_string_utf16(env_, v, units, 41, &got);
+      napi_get_value_string_utf16(env, v, units, 41, &got);
       const std::size_t keep = len > 40 ? 40 : got;
       return "the string '" + utf8Of(units, keep) + (len > 40 ? "...'" : "'");
     }
@@ -176,14 +176,14 @@ std::string describeValue(napi_env env_, napi_value v) {
     case napi_external: return "an external";
     case napi_object: {
       bool is = false;
-      if (napi_is_typedarray(env_, v, &is) == napi_ok && is) {
+      if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
         napi_typedarray_type tt;
         std::size_t len = 0;
-        napi_get_typedarray_info(env_, v, &tt, &len, nullptr, nullptr, nullptr);
-        return "a " + constructorName(env_, v, typedArrayName(tt)) + " of length " + std::to_string(len);
+        napi_get_typedarray_info(env, v, &tt, &len, nullptr, nullptr, nullptr);
+        return "a " + constructorName(env, v, typedArrayName(tt)) + " of length " + std::to_string(len);
       }
-      if (napi_is_dataview(env_, v, &is) == napi_ok && is) return "a " + constructorName(env_, v, "DataView");
-      if (napi_is_array(env_, v, &is) == napi_ok && is) return "an Array";
+      if (napi_is_dataview(env, v, &is) == napi_ok && is) return "a " + constructorName(env, v, "DataView");
+      if (napi_is_array(env, v, &is) == napi_ok && is) return "an Array";
       return "an object";
     }
     default: return "a value of another type";

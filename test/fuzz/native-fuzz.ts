@@ -802,7 +802,7 @@ function verdictOf(fn: string, call: () => unknown): Verdict {
   }
 }
 
-export function runDifferential(opts: { seed: number; iterations: number; addonPath?: string; exactMessages?: boolean }): DifferentialReport {
+export function runDifferential(opts: { seed: number; iterations: number; addonPath?: string }): DifferentialReport {
   const rng = new Rng(opts.seed);
   const raw = surfaceFor('raw', opts.addonPath).kernels;
   const report: DifferentialReport = { seed: opts.seed, calls: 0, accepted: 0, rejected: {}, byKernel: {}, mismatches: [], mismatchCount: 0 };
@@ -819,8 +819,8 @@ export function runDifferential(opts: { seed: number; iterations: number; addonP
     report.byKernel[fn] = (report.byKernel[fn] ?? 0) + 1;
     if (ts.accepted) report.accepted++;
     else report.rejected[ts.error as string] = (report.rejected[ts.error as string] ?? 0) + 1;
-    const same = ts.accepted === cpp.accepted && ts.error === cpp.error && ts.argument === cpp.argument &&
-      (!opts.exactMessages || ts.message === cpp.message);
+    // The same message word for word (then the same class and argument too, both kept for the report).
+    const same = ts.accepted === cpp.accepted && ts.error === cpp.error && ts.argument === cpp.argument && ts.message === cpp.message;
     if (!same) {
       report.mismatchCount++;
       if (report.mismatches.length < 20) report.mismatches.push({ index, fn, mutation, ts, cpp });
