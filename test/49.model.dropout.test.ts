@@ -16,12 +16,18 @@ import { Vocabulary } from '../lib/data/vocabulary';
 import { CheckpointError } from '../lib/io/errors';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint } from '../lib/io/checkpoint';
 import { decodeSafetensors, encodeSafetensors } from '../lib/io/safetensors';
-import { drawMask, maskGenerator, maskState } from '../lib/nn/dropout';
+import { maskGenerator, maskState } from '../lib/nn/dropout';
 import type { ModelInput, RNNModelOptions, Workspace } from '../lib/nn/model';
 import { measuredLog, Rng } from './helpers/check';
 import { central4, perParameterFd, worstRelative } from './helpers/model-fd';
 
 const BACKENDS: BackendName[] = backends.available();
+
+/** mask[0, n) for (seed, step, slot), as a training step draws it (the ts backend's dropoutMask). */
+function drawMask(mask: FloatArray, n: number, p: number, seed: number, step: number, slot: number): void {
+  const [s0, s1, s2, s3] = maskState(seed, step, slot);
+  backends.get('ts').dropoutMask(n, p, s0, s1, s2, s3, mask, 0);
+}
 
 function tokenBatch(rng: Rng, V: number, T: number, m: number): { input: ModelInput; target: Int32Array } {
   const ids = new Int32Array(T * m).map(() => rng.int(V));

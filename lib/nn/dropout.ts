@@ -6,13 +6,13 @@
 // (the contiguous copy the layer above reads, or the head's copy) and, in the backward, into
 // ∂J/∂output — the same mask, so the gradient is that of the masked function.
 //
-// Masks are drawn by the dropoutMask kernel, bit for bit the same on every backend. Each (model seed, training step,
-// slot) has its own generator, so the masks of step k do not depend on what ran before it: a run
-// resumed from a checkpoint at step N draws exactly the masks the uninterrupted run drew, and a
-// gradient check that repeats one step sees one fixed mask. Slot l is the output of layer l
+// Masks are drawn by the dropoutMask kernel, bit for bit the same on every backend. Each
+// (model seed, training step, slot) has its own generator, so the masks of step k do not
+// depend on what ran before it: a run resumed from a checkpoint at step N draws exactly the
+// masks the uninterrupted run drew, and a gradient check that repeats one step sees one fixed
+// mask. Slot l is the output of layer l
 // (l < L − 1 between layers; l = L − 1 is the head's input).
 import { invalidRange, invalidType } from '../backend/errors';
-import { dropoutMask } from '../backend/ts/elementwise';
 import type { FloatArray, Op } from '../backend/types';
 import { mix32, Random } from '../random';
 
@@ -46,7 +46,7 @@ export function maskState(seed: number, step: number, slot: number): number[] {
   return words;
 }
 
-/** The generator of one mask, as a Random (the stream drawMask draws from; tests compare the two). */
+/** The generator of one mask, as a Random (the stream the dropoutMask op draws from; tests compare the two). */
 export function maskGenerator(seed: number, step: number, slot: number): Random {
   const rng = new Random(0);
   rng.setState([...maskState(seed, step, slot), 0, 0]);
@@ -54,17 +54,11 @@ export function maskGenerator(seed: number, step: number, slot: number): Random 
 }
 
 /**
- * Fills mask[0, n) for (seed, step, slot): each element 0 with probability p (a uint32 below
- * round(p·2^32)), else 1/(1 − p) rounded to the mask's dtype, as PyTorch's kept values x·1/(1 − p).
- * The ts backend's dropoutMask kernel; a model records the same kernel as an op (maskOp), so
- * the native backend draws its masks in C++, off the main thread in an async step.
+ * The op that fills mask[0, n) for (seed, step, slot) on the backend running the program: each
+ * element 0 with probability p (a uint32 of the generator below round(p·2^32)), else 1/(1 − p)
+ * rounded to the mask's dtype, as PyTorch's kept values x·1/(1 − p). The native backend draws
+ * it in C++ (off the main thread in an async step), the ts one in TypeScript: the same bits.
  */
-export function drawMask(mask: FloatArray, n: number, p: number, seed: number, step: number, slot: number): void {
-  const [s0, s1, s2, s3] = maskState(seed, step, slot);
-  dropoutMask(n, p, s0, s1, s2, s3, mask, 0);
-}
-
-/** The op that draws mask[0, n) for (seed, step, slot) on the backend running the program. */
 export function maskOp(mask: FloatArray, n: number, p: number, seed: number, step: number, slot: number): Op {
   const [s0, s1, s2, s3] = maskState(seed, step, slot);
   return ['dropoutMask', n, p, s0, s1, s2, s3, mask, 0];
