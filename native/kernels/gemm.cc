@@ -341,6 +341,7 @@ void gemm_parallel_m(const Problem<T>& pr, int nt) {
   const index_t max_panels = std::max<index_t>(1, MC / MR);
   index_t ntiles = std::max<index_t>(6 * nt, (panels + max_panels - 1) / max_panels);
   ntiles = std::min(panels, (ntiles + nt - 1) / nt * nt);
+  const index_t mt = MR * ((panels + ntiles - 1) / ntiles);  // the tallest tile
 
   struct Job {
     const Problem<T>* pr;
@@ -379,8 +380,6 @@ void gemm_parallel_m(const Problem<T>& pr, int nt) {
       } else {
         pack(0, slivers);
       }
-      // The tallest tile: ceil(panels / ntiles) panels.
-      const index_t mt = MR * ((panels + ntiles - 1) / ntiles);
       Job job{&pr, Bp, jc, nc, pc, kc, panels, ntiles, mt, beta};
       Job* jp = &job;
       parallel_for(nt, [jp](index_t, index_t) {
@@ -426,17 +425,16 @@ void gemm_parallel_blocks(const Problem<T>& pr, int nt, bool columns) {
   struct Job {
     const Problem<T>* pr;
     bool columns;
-    index_t panels;
+    index_t width, extent, panels;  // panel width, and the extent split: N or M
     int nt;
   };
   const index_t width = columns ? pr.uk->nr : pr.uk->mr, extent = columns ? pr.N : pr.M;
-  const Job job{&pr, columns, (extent + width - 1) / width, nt};
+  const Job job{&pr, columns, width, extent, (extent + width - 1) / width, nt};
   const Job* jp = &job;
   parallel_for(nt, [jp](index_t b, index_t e) {
     const Problem<T>& p = *jp->pr;
-    const index_t w = jp->columns ? p.uk->nr : p.uk->mr, end = jp->columns ? p.N : p.M;
-    const index_t i0 = std::min(end, w * (jp->panels * b / jp->nt));
-    const index_t i1 = std::min(end, w * (jp->panels * e / jp->nt));
+    const index_t i0 = std::min(jp->extent, jp->width * (jp->panels * b / jp->nt));
+    const index_t i1 = std::min(jp->extent, jp->width * (jp->panels * e / jp->nt));
     if (i0 >= i1) return;
     if (jp->columns) {
       gemm_block(p, 0, p.M, i0, i1);
